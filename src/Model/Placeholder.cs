@@ -1,0 +1,6 @@
+namespace PageTableModel;
+
+/// <summary>Placeholder until the model lands.</summary>
+public static class Placeholder
+{
+}
