@@ -1,0 +1,280 @@
+using System.Runtime.CompilerServices;
+
+namespace PageTableMultiarch;
+
+/// <summary>Gives the physical address for each step of a region mapping (a struct, so no delegate call per page).</summary>
+public interface IPaddrSource
+{
+    /// <summary>The physical address that the page starting at <paramref name="vaddr"/> maps to.</summary>
+    PhysAddr GetPaddr(VirtAddr vaddr);
+}
+
+public unsafe partial class PageTable64<TMeta, TPte, THandler>
+{
+    /// <summary>
+    /// With <c>flushTlbByPage</c>, region operations flush page by page up to this many pages and then
+    /// switch to one whole-TLB flush at the end (per-page invalidation of a large region costs more than
+    /// refilling the TLB).
+    /// </summary>
+    public const int FlushByPageLimit = 64;
+
+    private const ulong Size2M = 0x20_0000;
+    private const ulong Size1G = 0x4000_0000;
+    private const int LeafTableShift = 21; // a last-level table covers 2 MiB
+
+    /// <summary>
+    /// Maps <c>[vaddr, vaddr + size)</c>, asking <paramref name="getPaddr"/> for each page's frame (the original's
+    /// <c>map_region</c>). With <paramref name="allowHuge"/>, 1G and 2M pages are used where the virtual address, the
+    /// physical address and the remaining size allow. All or nothing: on failure every page this call mapped is
+    /// removed again. See <c>docs/semantics.md</c> for the order of checks.
+    /// </summary>
+    /// <returns>The whole-TLB flush, or the first error.</returns>
+    public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, Func<VirtAddr, PhysAddr> getPaddr, ulong size,
+        MappingFlags flags, bool allowHuge, bool flushTlbByPage)
+    {
+        ArgumentNullException.ThrowIfNull(getPaddr);
+        var source = new DelegateSource(getPaddr);
+        return MapRegion(vaddr, ref source, size, flags, allowHuge, flushTlbByPage);
+    }
+
+    /// <summary>
+    /// Maps <c>[vaddr, vaddr + size)</c> to the contiguous physical range starting at <paramref name="paddr"/>.
+    /// Same rules as the callback form, without a call per page.
+    /// </summary>
+    public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, PhysAddr paddr, ulong size,
+        MappingFlags flags, bool allowHuge, bool flushTlbByPage)
+    {
+        var source = new ContiguousSource(vaddr.Value, paddr.Value);
+        return MapRegion(vaddr, ref source, size, flags, allowHuge, flushTlbByPage);
+    }
+
+    /// <summary>The region mapping core, specialized per <typeparamref name="TSource"/>.</summary>
+    public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
+        MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        PagingError error = CheckRegion(va, size);
+        if (error != 0) return error;
+        if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
+
+        var flusher = new PageFlusher(flushTlbByPage);
+        ulong cur = va, rest = size;
+        TPte* leafTable = null;
+        ulong leafKey = ulong.MaxValue; // cur >> 21 of leafTable; never a real key
+        while (rest != 0)
+        {
+            ulong pa = source.GetPaddr(new VirtAddr(cur)).Value;
+            ulong step;
+            int level;
+            if (allowHuge && rest >= Size1G && ((cur | pa) & (Size1G - 1)) == 0)
+            {
+                step = Size1G;
+                level = LeafLevel - 2;
+            }
+            else if (allowHuge && rest >= Size2M && ((cur | pa) & (Size2M - 1)) == 0)
+            {
+                step = Size2M;
+                level = LeafLevel - 1;
+            }
+            else
+            {
+                step = FrameArena.FrameSize;
+                level = LeafLevel;
+            }
+            if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
+            if (!PaFits(pa, step)) { error = PagingError.InvalidPhysAddr; break; }
+            if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
+
+            if (level == LeafLevel && (cur >> LeafTableShift) == leafKey)
+            {
+                TPte* e = leafTable + Index(cur, LeafLevel);
+                if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
+                *e = TPte.NewPage(new PhysAddr(pa), flags, false);
+            }
+            else
+            {
+                error = MapLeaf(cur, pa, level, flags, out TPte* table);
+                if (error != 0) break;
+                if (level == LeafLevel)
+                {
+                    leafTable = table;
+                    leafKey = cur >> LeafTableShift;
+                }
+                else
+                {
+                    leafKey = ulong.MaxValue;
+                }
+            }
+            flusher.Page(cur);
+            cur += step; // may wrap to 0 after the last page of the address space
+            rest -= step;
+        }
+
+        if (error != 0)
+        {
+            var undo = new ClearLeaf();
+            ForEachLeaf(va, size - rest, ref undo);
+            return error;
+        }
+        flusher.Finish();
+        return default(TlbFlushAll<TMeta>);
+    }
+
+    /// <summary>
+    /// Removes every mapping in <c>[vaddr, vaddr + size)</c>. The region must be covered exactly by mappings lying
+    /// inside it: a hole gives <see cref="PagingError.NotMapped"/>, a huge page crossing either end
+    /// <see cref="PagingError.MappedToHugePage"/>, a borrowed slot <see cref="PagingError.BorrowedEntry"/> — whichever
+    /// comes first in address order — and then nothing changes.
+    /// </summary>
+    public PagingResult<TlbFlushAll<TMeta>> UnmapRegion(VirtAddr vaddr, ulong size, bool flushTlbByPage)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        PagingError error = CheckRegion(va, size);
+        if (error != 0) return error;
+        var check = new NoAction();
+        error = ForEachLeaf(va, size, ref check);
+        if (error != 0) return error;
+        var clear = new ClearLeaf { Flusher = new PageFlusher(flushTlbByPage) };
+        ForEachLeaf(va, size, ref clear);
+        clear.Flusher.Finish();
+        return default(TlbFlushAll<TMeta>);
+    }
+
+    /// <summary>
+    /// Replaces the flags of every mapping in <c>[vaddr, vaddr + size)</c>, under the coverage rule of
+    /// <see cref="UnmapRegion"/>; all or nothing.
+    /// </summary>
+    public PagingResult<TlbFlushAll<TMeta>> ProtectRegion(VirtAddr vaddr, ulong size, MappingFlags flags, bool flushTlbByPage)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        PagingError error = CheckRegion(va, size);
+        if (error != 0) return error;
+        if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
+        var check = new NoAction();
+        error = ForEachLeaf(va, size, ref check);
+        if (error != 0) return error;
+        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage) };
+        ForEachLeaf(va, size, ref protect);
+        protect.Flusher.Finish();
+        return default(TlbFlushAll<TMeta>);
+    }
+
+    /// <summary>Checks a region's start, alignment, overflow and end; 0 when the region is acceptable.</summary>
+    private static PagingError CheckRegion(ulong va, ulong size)
+    {
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if (((va | size) & PageMask) != 0) return PagingError.NotAligned;
+        if (size == 0) return 0;
+        if (size - 1 > ulong.MaxValue - va) return PagingError.RangeOverflow;
+        ulong last = va + (size - 1);
+        if (!TMeta.VaddrIsValid(last) || ((va ^ last) >> 63) != 0) return PagingError.InvalidVirtAddr;
+        return 0;
+    }
+
+    /// <summary>
+    /// Visits, in address order, the leaves that cover <c>[va, va + size)</c>, stopping at the first hole, huge page
+    /// crossing the region's ends, or borrowed slot. Stays in one last-level table while the region does.
+    /// </summary>
+    private PagingError ForEachLeaf<TAction>(ulong va, ulong size, ref TAction action) where TAction : struct, ILeafAction
+    {
+        ulong cur = va, rest = size;
+        TPte* leafTable = null;
+        ulong leafKey = ulong.MaxValue;
+        while (rest != 0)
+        {
+            if (IsBorrowedAddress(cur)) return PagingError.BorrowedEntry;
+            TPte* e;
+            ulong step;
+            int level;
+            if ((cur >> LeafTableShift) == leafKey)
+            {
+                e = leafTable + Index(cur, LeafLevel);
+                if (!e->IsPresent) return PagingError.NotMapped;
+                step = FrameArena.FrameSize;
+                level = LeafLevel;
+            }
+            else
+            {
+                if (!TryFindLeaf(cur, out e, out level, out TPte* table)) return PagingError.NotMapped;
+                step = SizeAt(level);
+                if ((cur & (step - 1)) != 0 || step > rest) return PagingError.MappedToHugePage;
+                leafKey = level == LeafLevel ? cur >> LeafTableShift : ulong.MaxValue;
+                leafTable = table;
+            }
+            action.Apply(e, level != LeafLevel, cur);
+            cur += step;
+            rest -= step;
+        }
+        return 0;
+    }
+
+    /// <summary>What <see cref="ForEachLeaf"/> does with each leaf.</summary>
+    private interface ILeafAction
+    {
+        void Apply(TPte* entry, bool huge, ulong va);
+    }
+
+    private struct NoAction : ILeafAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Apply(TPte* entry, bool huge, ulong va) { }
+    }
+
+    private struct ClearLeaf : ILeafAction
+    {
+        public PageFlusher Flusher;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(TPte* entry, bool huge, ulong va)
+        {
+            entry->Clear();
+            Flusher.Page(va);
+        }
+    }
+
+    private struct SetFlagsLeaf : ILeafAction
+    {
+        public MappingFlags Flags;
+        public PageFlusher Flusher;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(TPte* entry, bool huge, ulong va)
+        {
+            entry->SetFlags(Flags, huge);
+            Flusher.Page(va);
+        }
+    }
+
+    /// <summary>Per-page TLB flushes up to <see cref="FlushByPageLimit"/>, then one whole flush.</summary>
+    private struct PageFlusher(bool enabled)
+    {
+        private int _count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Page(ulong va)
+        {
+            if (!enabled) return;
+            if (_count < FlushByPageLimit) TMeta.FlushTlb(new VirtAddr(va));
+            _count++;
+        }
+
+        public readonly void Finish()
+        {
+            if (enabled && _count > FlushByPageLimit) TMeta.FlushTlb(null);
+        }
+    }
+
+    private readonly struct DelegateSource(Func<VirtAddr, PhysAddr> getPaddr) : IPaddrSource
+    {
+        public PhysAddr GetPaddr(VirtAddr vaddr) => getPaddr(vaddr);
+    }
+
+    private readonly struct ContiguousSource(ulong vaStart, ulong paStart) : IPaddrSource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public PhysAddr GetPaddr(VirtAddr vaddr) => new(paStart + (vaddr.Value - vaStart));
+    }
+}

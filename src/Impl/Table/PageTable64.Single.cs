@@ -1,0 +1,161 @@
+namespace PageTableMultiarch;
+
+public unsafe partial class PageTable64<TMeta, TPte, THandler>
+{
+    /// <summary>
+    /// Maps the page of <paramref name="size"/> at <paramref name="vaddr"/> to the frame at
+    /// <paramref name="paddr"/> with <paramref name="flags"/>, allocating intermediate tables as needed.
+    /// </summary>
+    /// <returns>
+    /// The flush to perform, or: <see cref="PagingError.InvalidVirtAddr"/> (not canonical),
+    /// <see cref="PagingError.NotAligned"/> (<paramref name="vaddr"/> or <paramref name="paddr"/> not aligned to
+    /// <paramref name="size"/> — the original rounded <paramref name="paddr"/> down instead),
+    /// <see cref="PagingError.InvalidFlags"/>, <see cref="PagingError.InvalidPhysAddr"/> (the page ends beyond the
+    /// physical width), <see cref="PagingError.BorrowedEntry"/>, <see cref="PagingError.MappedToHugePage"/> (a larger
+    /// page covers <paramref name="vaddr"/>), <see cref="PagingError.AlreadyMapped"/> (a mapping overlaps the page),
+    /// <see cref="PagingError.NoMemory"/>. A huge page may replace an intermediate table whose subtree maps
+    /// nothing; those empty tables are freed.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not a defined <see cref="PageSize"/>.</exception>
+    public PagingResult<TlbFlush<TMeta>> Map(VirtAddr vaddr, PhysAddr paddr, PageSize size, MappingFlags flags)
+    {
+        ThrowIfDisposed();
+        int level = LevelOf(size);
+        ulong va = vaddr.Value, pa = paddr.Value, bytes = (ulong)size;
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if ((va & (bytes - 1)) != 0) return PagingError.NotAligned;
+        if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
+        if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned;
+        if (!PaFits(pa, bytes)) return PagingError.InvalidPhysAddr;
+        if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
+        PagingError error = MapLeaf(va, pa, level, flags, out _);
+        if (error != 0) return error;
+        return new TlbFlush<TMeta>(vaddr);
+    }
+
+    /// <summary>
+    /// Writes one leaf at <paramref name="level"/>, creating missing tables on the way. Arguments are already
+    /// checked. On success <paramref name="table"/> is the table that holds the new leaf.
+    /// Returns 0 on success.
+    /// </summary>
+    private PagingError MapLeaf(ulong va, ulong pa, int level, MappingFlags flags, out TPte* table)
+    {
+        table = Root();
+        for (int l = 0; l < level; l++)
+        {
+            TPte* e = table + Index(va, l);
+            if (e->IsUnused)
+            {
+                if (!TryAllocTable(out PhysAddr next)) return PagingError.NoMemory;
+                *e = TPte.NewTable(next);
+                table = TableOf(next);
+            }
+            else if (e->IsHuge)
+            {
+                return PagingError.MappedToHugePage;
+            }
+            else
+            {
+                table = TableOf(e->Paddr);
+            }
+        }
+        TPte* target = table + Index(va, level);
+        if (!target->IsUnused)
+        {
+            if (level == LeafLevel || target->IsHuge) return PagingError.AlreadyMapped;
+            PhysAddr sub = target->Paddr;
+            if (SubtreeHasMapping(sub, level + 1)) return PagingError.AlreadyMapped;
+            FreeSubtree(sub, level + 1);
+        }
+        *target = TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel);
+        return 0;
+    }
+
+    /// <summary>Removes the mapping that starts at <paramref name="vaddr"/>.</summary>
+    /// <returns>
+    /// The mapping's frame, size and flush, or: <see cref="PagingError.InvalidVirtAddr"/>,
+    /// <see cref="PagingError.NotAligned"/> (not 4K-aligned), <see cref="PagingError.BorrowedEntry"/>,
+    /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/> (<paramref name="vaddr"/> is
+    /// inside a huge page but not its start — the original removed the whole page). Nothing is written on failure.
+    /// </returns>
+    public PagingResult<(PhysAddr Paddr, PageSize Size, TlbFlush<TMeta> Flush)> Unmap(VirtAddr vaddr)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if ((va & PageMask) != 0) return PagingError.NotAligned;
+        if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
+        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
+        ulong bytes = SizeAt(level);
+        if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
+        PhysAddr pa = e->Paddr;
+        e->Clear();
+        return (pa, (PageSize)bytes, new TlbFlush<TMeta>(vaddr));
+    }
+
+    /// <summary>
+    /// Translates <paramref name="vaddr"/> (any byte, not only a page start): the physical address of that
+    /// byte, the mapping's flags and its page size.
+    /// </summary>
+    /// <returns>The translation, or <see cref="PagingError.InvalidVirtAddr"/> or <see cref="PagingError.NotMapped"/>.</returns>
+    public PagingResult<(PhysAddr Paddr, MappingFlags Flags, PageSize Size)> Query(VirtAddr vaddr)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
+        ulong bytes = SizeAt(level);
+        return (e->Paddr + (va & (bytes - 1)), e->Flags, (PageSize)bytes);
+    }
+
+    /// <summary>Replaces the flags of the mapping that starts at <paramref name="vaddr"/>.</summary>
+    /// <returns>
+    /// The mapping's size and flush, or (in this order) <see cref="PagingError.InvalidVirtAddr"/>,
+    /// <see cref="PagingError.NotAligned"/>, <see cref="PagingError.InvalidFlags"/>, <see cref="PagingError.BorrowedEntry"/>,
+    /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/>.
+    /// </returns>
+    public PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Protect(VirtAddr vaddr, MappingFlags flags)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value;
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if ((va & PageMask) != 0) return PagingError.NotAligned;
+        if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
+        if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
+        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
+        ulong bytes = SizeAt(level);
+        if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
+        e->SetFlags(flags, level != LeafLevel);
+        return ((PageSize)bytes, new TlbFlush<TMeta>(vaddr));
+    }
+
+    /// <summary>Points the mapping that starts at <paramref name="vaddr"/> at <paramref name="paddr"/> with <paramref name="flags"/>; its size stays.</summary>
+    /// <returns>
+    /// The mapping's size and flush, or (in this order) <see cref="PagingError.InvalidVirtAddr"/>,
+    /// <see cref="PagingError.NotAligned"/> (<paramref name="vaddr"/> not 4K-aligned), <see cref="PagingError.InvalidFlags"/>,
+    /// <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not 4K-aligned), <see cref="PagingError.InvalidPhysAddr"/>,
+    /// <see cref="PagingError.BorrowedEntry"/>, <see cref="PagingError.NotMapped"/> (the original wrote into the absent entry),
+    /// <see cref="PagingError.MappedToHugePage"/>, <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not aligned to
+    /// the mapping's size), <see cref="PagingError.InvalidPhysAddr"/> (the page would end beyond the physical width).
+    /// </returns>
+    public PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Remap(VirtAddr vaddr, PhysAddr paddr, MappingFlags flags)
+    {
+        ThrowIfDisposed();
+        ulong va = vaddr.Value, pa = paddr.Value;
+        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
+        if ((va & PageMask) != 0) return PagingError.NotAligned;
+        if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
+        if ((pa & PageMask) != 0) return PagingError.NotAligned;
+        if (!PaFits(pa, FrameArena.FrameSize)) return PagingError.InvalidPhysAddr;
+        if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
+        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
+        ulong bytes = SizeAt(level);
+        if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
+        if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned;
+        if (!PaFits(pa, bytes)) return PagingError.InvalidPhysAddr;
+        bool huge = level != LeafLevel;
+        e->SetPaddr(paddr);
+        e->SetFlags(flags, huge);
+        return ((PageSize)bytes, new TlbFlush<TMeta>(vaddr));
+    }
+}
