@@ -1,0 +1,159 @@
+using System.Text;
+using PageTableModel;
+
+namespace PageTableMultiarch.Harness;
+
+/// <summary>What a run counted, for summaries.</summary>
+public sealed class RunStats
+{
+    public long Sequences;
+    public long Ops;
+    public readonly Dictionary<(OpKind Kind, string Result), long> ByOutcome = new();
+
+    public void Add(OpKind kind, Outcome outcome)
+    {
+        Ops++;
+        var key = (kind, outcome.Error ?? "Ok");
+        ByOutcome[key] = ByOutcome.GetValueOrDefault(key) + 1;
+    }
+
+    public void Merge(RunStats other)
+    {
+        Sequences += other.Sequences;
+        Ops += other.Ops;
+        foreach (var (k, v) in other.ByOutcome) ByOutcome[k] = ByOutcome.GetValueOrDefault(k) + v;
+    }
+}
+
+/// <summary>Options of a run.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Frames in the arena. The default is large enough that NoMemory never happens.</summary>
+    public int ArenaFrames { get; init; } = 16384;
+
+    /// <summary>When true, NoMemory from Impl is allowed: the model is not stepped and the state must be unchanged.</summary>
+    public bool TolerateNoMemory { get; init; }
+
+    /// <summary>Compare the whole mapping state after every step (else only at the end).</summary>
+    public bool CheckStateEveryStep { get; init; } = true;
+
+    /// <summary>Creates Impl's table; the default makes the ready type of the sequence's kind. Faulty variants plug in here.</summary>
+    public Func<TableKind, FrameArena, IImplTable>? ImplFactory { get; init; }
+
+    /// <summary>Extra checks after every step (the hardware walkers plug in here).</summary>
+    public Action<StepContext>? AfterStep { get; init; }
+
+    public static readonly RunOptions Default = new();
+}
+
+/// <summary>What an <see cref="RunOptions.AfterStep"/> check sees.</summary>
+public sealed record StepContext(TableKind Kind, int Step, PageOp Op, IImplTable Impl, ReferenceModel Model, FrameArena Arena);
+
+/// <summary>
+/// Runs one sequence on Impl and Model side by side and throws <see cref="EquivalenceException"/> at the first
+/// difference: in a result, in the mapping state, in frame accounting, or at dispose.
+/// </summary>
+public static class Equivalence
+{
+    /// <summary>Mappings the peer table (the source of <see cref="CopySource.Peer"/>) holds on both sides.</summary>
+    public static PageOp[] PeerSetup(TableKind kind)
+    {
+        var anchors = AddressSpace.For(kind);
+        return
+        [
+            new MapOp(anchors.Low + 0x7000, 0x5000, PageSize.Size4K, MappingFlags.Read | MappingFlags.Write),
+            new MapOp(anchors.Low + 0x4000_0000, 0x4000_0000, PageSize.Size1G, MappingFlags.Read | MappingFlags.Execute),
+            new MapOp(anchors.Mid + 0x20_0000, 0x60_0000, PageSize.Size2M, MappingFlags.Read | MappingFlags.User),
+            new MapOp(anchors.HighBottom + 0x3000, 0x9000, PageSize.Size4K, MappingFlags.Read | MappingFlags.Device),
+            new MapOp(anchors.HighTop + 0x4000_0000, 0x8000_0000, PageSize.Size2M, MappingFlags.Read | MappingFlags.Write | MappingFlags.User),
+        ];
+    }
+
+    public static RunStats Run(TableKind kind, IReadOnlyList<PageOp> ops, RunOptions? options = null)
+    {
+        options ??= RunOptions.Default;
+        var stats = new RunStats { Sequences = 1 };
+        var factory = options.ImplFactory ?? Tables.CreateImpl;
+        using var arena = new FrameArena(new PhysAddr(0x8000_0000), options.ArenaFrames);
+        using var foreignArena = new FrameArena(new PhysAddr(0x4000_0000), 4);
+        var model = new ReferenceModel(Tables.ModelArch(kind));
+        var peerModel = new ReferenceModel(Tables.ModelArch(kind));
+        IImplTable? impl = null, peer = null, foreign = null;
+        var done = new List<PageOp>();
+        try
+        {
+            impl = factory(kind, arena);
+            peer = factory(kind, arena);
+            foreign = factory(kind, foreignArena);
+            foreach (var op in PeerSetup(kind))
+            {
+                var a = peer.Apply(op, null, null);
+                var b = ModelSide.Apply(peerModel, op, peerModel);
+                if (!a.IsOk || !b.IsOk) throw new EquivalenceException($"Peer setup {op} failed: Impl {a}, Model {b}.");
+            }
+
+            for (int step = 0; step < ops.Count; step++)
+            {
+                var op = ops[step];
+                done.Add(op);
+                var before = options.TolerateNoMemory ? ModelSide.Leaves(model) : null;
+                var implOut = impl.Apply(op, peer, foreign);
+                if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
+                {
+                    stats.Add(op.Kind, implOut);
+                    CompareState(kind, done, impl, before!, "after NoMemory (must be unchanged)");
+                    continue;
+                }
+                var modelOut = ModelSide.Apply(model, op, peerModel);
+                stats.Add(op.Kind, implOut);
+                if (implOut != modelOut)
+                    throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
+                if (options.CheckStateEveryStep || step == ops.Count - 1)
+                {
+                    CompareState(kind, done, impl, ModelSide.Leaves(model), "state");
+                    int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
+                    if (arena.InUse != owned)
+                        throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
+                }
+                options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
+            }
+
+            impl.Dispose();
+            peer.Dispose();
+            foreign.Dispose();
+            if (arena.InUse != 0 || arena.TotalAllocated != arena.TotalFreed)
+                throw Fail(kind, done, $"after Dispose {arena.InUse} frames are still in use ({arena.TotalAllocated} allocated, {arena.TotalFreed} freed)");
+            if (foreignArena.InUse != 0)
+                throw Fail(kind, done, $"after Dispose the foreign arena still has {foreignArena.InUse} frames in use");
+            return stats;
+        }
+        finally
+        {
+            // Disposing twice is allowed; this only matters when a check threw above.
+            impl?.Dispose();
+            peer?.Dispose();
+            foreign?.Dispose();
+        }
+    }
+
+    private static void CompareState(TableKind kind, List<PageOp> done, IImplTable impl, List<Leaf> expected, string what)
+    {
+        var actual = impl.Leaves();
+        if (actual.SequenceEqual(expected)) return;
+        var sb = new StringBuilder($"{what} differs:");
+        var onlyImpl = actual.Except(expected).Take(8).ToList();
+        var onlyModel = expected.Except(actual).Take(8).ToList();
+        sb.Append($"\n  only in Impl ({actual.Count} leaves): {string.Join(" ", onlyImpl)}");
+        sb.Append($"\n  only in Model ({expected.Count} mappings): {string.Join(" ", onlyModel)}");
+        throw Fail(kind, done, sb.ToString());
+    }
+
+    private static EquivalenceException Fail(TableKind kind, List<PageOp> done, string what) =>
+        new($"{kind}, step {done.Count}{(done.Count > 0 ? $" ({done[^1]})" : "")}: {what}.\nSequence up to the failing step:{new OpSequence(kind, done.ToArray())}");
+}
+
+/// <summary>Replays a sequence (a pasted regression test) and throws at the first difference.</summary>
+public static class Replay
+{
+    public static void Run(TableKind kind, params PageOp[] ops) => Equivalence.Run(kind, ops);
+}

@@ -1,0 +1,1 @@
+[assembly: PageTableMultiarch.Properties.EnvironmentProperties]
