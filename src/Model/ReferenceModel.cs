@@ -296,6 +296,11 @@ public sealed class ReferenceModel
     /// Maps <c>[va, va + size)</c> page by page, choosing the largest page that fits at each step:
     /// semantics.md "MapRegion". All or nothing: on a failure the pages this call mapped are removed again.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="getPaddr"/> is called before the step's physical and state checks, so the failing step
+    /// has called it too. If it throws (a caller bug: it should be a pure function), the exception propagates
+    /// and the pages mapped so far stay, as they would in a table that was being written step by step.
+    /// </remarks>
     /// <param name="va">The region's first virtual byte.</param>
     /// <param name="getPaddr">Gives the physical address for a step's first byte; called once per step, in order.</param>
     /// <param name="size">The region's length in bytes; a multiple of 4K, possibly 0.</param>
@@ -418,7 +423,8 @@ public sealed class ReferenceModel
     /// entry can itself be a 1G leaf and is copied by value), so its later changes inside the slot would be
     /// visible here; the model cannot follow them, because whether a root entry pointed to a table at the
     /// time of the copy is not part of the mapping state.
-    /// Incompatible means the same model, or a model of another format (the model has no arenas).
+    /// Incompatible means the same model, or a model of another format (the model has no arenas, so two
+    /// tables of one format with different arenas, incompatible in the implementation, are compatible here).
     /// </remarks>
     /// <param name="other">The model to copy from.</param>
     /// <param name="start">The first byte of the range whose root slots are copied.</param>
