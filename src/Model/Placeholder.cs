@@ -1,6 +1,0 @@
-namespace PageTableModel;
-
-/// <summary>Placeholder until the model lands.</summary>
-public static class Placeholder
-{
-}
