@@ -9,6 +9,11 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <em>borrowed</em>: readable through <see cref="Query"/> and <see cref="Walk(int, WalkCallback{TPte}?, WalkCallback{TPte}?)"/>,
     /// but every change under them fails with <see cref="PagingError.BorrowedEntry"/>, and <see cref="Dispose"/> leaves
     /// them to <paramref name="other"/>, which must outlive this table's use of them.
+    /// <para>The subtrees are shared, not copied: later changes that <paramref name="other"/> makes in those
+    /// slots show through here, and <paramref name="other"/> must not free a shared table while it is borrowed.
+    /// On Sv39 a root entry can be a 1G leaf, so mapping a 1G page in <paramref name="other"/> over an empty
+    /// table in a borrowed slot would free that table under the borrower: keep borrowed slots of the source
+    /// unchanged (the kernel-half sharing this exists for does).</para>
     /// </summary>
     /// <returns>
     /// Success, or <see cref="PagingError.InvalidVirtAddr"/>, <see cref="PagingError.NotAligned"/> (4K),
