@@ -1,0 +1,223 @@
+using System.Runtime.CompilerServices;
+using Xunit;
+
+namespace PageTableMultiarch.Properties.EntryBits;
+
+/// <summary>
+/// The <see cref="IGenericPte{TSelf}"/> contract that the generic core relies on, written once and run per
+/// entry format by a derived class. Expected values come from the derived class's hand-written facts
+/// (address mask, effective flags), never from the code under test.
+/// </summary>
+public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte<TPte>
+{
+    /// <summary>The bits that hold the address, written out from the manual.</summary>
+    protected abstract ulong AddressFieldMask { get; }
+
+    /// <summary>The highest 4K-aligned physical address a leaf can hold.</summary>
+    protected abstract ulong MaxPaddr { get; }
+
+    /// <summary>docs/semantics.md "Effective flags" for this format, restated by hand.</summary>
+    protected abstract MappingFlags Effective(MappingFlags flags);
+
+    /// <summary>What <c>IsHuge</c> reads on a leaf made with <paramref name="isHuge"/>.</summary>
+    protected virtual bool LeafIsHuge(bool isHuge) => isHuge;
+
+    /// <summary>The 32 flag sets that contain Read: Read plus every subset of the other five flags.</summary>
+    public static IEnumerable<MappingFlags> AllReadFlags =>
+        Enumerable.Range(0, 32).Select(i => MappingFlags.Read | (MappingFlags)(i << 1));
+
+    /// <summary>Every flag set with Read, at every page size.</summary>
+    public static TheoryData<MappingFlags, PageSize> Leaves
+    {
+        get
+        {
+            var data = new TheoryData<MappingFlags, PageSize>();
+            foreach (MappingFlags f in AllReadFlags)
+                foreach (PageSize s in new[] { PageSize.Size4K, PageSize.Size2M, PageSize.Size1G })
+                    data.Add(f, s);
+            return data;
+        }
+    }
+
+    /// <summary>A physical address aligned to <paramref name="size"/> (and to nothing larger), below 2^48.</summary>
+    protected static PhysAddr PaFor(PageSize size) => size switch
+    {
+        PageSize.Size4K => new PhysAddr(0x0000_1234_5678_9000),
+        PageSize.Size2M => new PhysAddr(0x0000_00ab_cde0_0000),
+        _ => new PhysAddr(0x0000_0040_c000_0000),
+    };
+
+    /// <summary>A second address aligned to <paramref name="size"/>, with different bits from <see cref="PaFor"/>.</summary>
+    protected static PhysAddr OtherPaFor(PageSize size) => size switch
+    {
+        PageSize.Size4K => new PhysAddr(0x0000_0fed_cba9_8000),
+        PageSize.Size2M => new PhysAddr(0x0000_7654_3220_0000),
+        _ => new PhysAddr(0x0000_7fff_c000_0000),
+    };
+
+    [Fact]
+    public void Entry_is_one_ulong()
+    {
+        Assert.Equal(8, Unsafe.SizeOf<TPte>());
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void NewPage_round_trips(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+
+        Assert.Equal(PaFor(size), e.Paddr);
+        Assert.Equal(Effective(flags), e.Flags);
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+        Assert.True(e.IsPresent);
+        Assert.False(e.IsUnused);
+    }
+
+    [Fact]
+    public void NewPage_at_the_highest_address_round_trips()
+    {
+        foreach (MappingFlags flags in AllReadFlags)
+        {
+            TPte e = TPte.NewPage(new PhysAddr(MaxPaddr), flags, isHuge: false);
+            Assert.Equal(new PhysAddr(MaxPaddr), e.Paddr);
+            Assert.Equal(Effective(flags), e.Flags);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void Decoded_flags_encode_to_the_same_entry(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+
+        Assert.Equal(e.Bits, TPte.NewPage(PaFor(size), e.Flags | MappingFlags.Read, huge).Bits);
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void SetFlags_keeps_the_address_and_rewrites_every_flag(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        // Start from the complement, so every flag bit has to change.
+        MappingFlags before = MappingFlags.Read | (MappingFlags.All & ~flags);
+        TPte e = TPte.NewPage(PaFor(size), before, huge);
+
+        e.SetFlags(flags, huge);
+
+        Assert.Equal(PaFor(size), e.Paddr);
+        Assert.Equal(Effective(flags), e.Flags);
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+        Assert.Equal(TPte.NewPage(PaFor(size), flags, huge).Bits, e.Bits);
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void SetFlags_can_turn_a_block_into_a_page_and_back(MappingFlags flags, PageSize size)
+    {
+        TPte e = TPte.NewPage(PaFor(size), flags, isHuge: true);
+
+        e.SetFlags(flags, isHuge: false);
+        Assert.Equal(LeafIsHuge(false), e.IsHuge);
+        e.SetFlags(flags, isHuge: true);
+        Assert.True(e.IsHuge);
+        Assert.Equal(PaFor(size), e.Paddr);
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void SetPaddr_keeps_the_flags_and_every_other_bit(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+        ulong otherBits = e.Bits & ~AddressFieldMask;
+
+        e.SetPaddr(OtherPaFor(size));
+
+        Assert.Equal(OtherPaFor(size), e.Paddr);
+        Assert.Equal(otherBits, e.Bits & ~AddressFieldMask);
+        Assert.Equal(Effective(flags), e.Flags);
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+        Assert.True(e.IsPresent);
+    }
+
+    [Fact]
+    public void NewTable_is_present_not_huge_and_keeps_its_address()
+    {
+        foreach (ulong pa in new[] { 0UL, 0x1000UL, 0x0000_1234_5678_9000UL, MaxPaddr })
+        {
+            TPte e = TPte.NewTable(new PhysAddr(pa));
+            Assert.True(e.IsPresent, $"table at 0x{pa:x} not present");
+            Assert.False(e.IsUnused, $"table at 0x{pa:x} unused");
+            Assert.False(e.IsHuge, $"table at 0x{pa:x} huge");
+            Assert.Equal(new PhysAddr(pa), e.Paddr);
+        }
+    }
+
+    [Fact]
+    public void SetPaddr_on_a_table_keeps_it_a_table()
+    {
+        TPte e = TPte.NewTable(new PhysAddr(0x0000_1234_5678_9000));
+        ulong otherBits = e.Bits & ~AddressFieldMask;
+
+        e.SetPaddr(new PhysAddr(0x2000));
+
+        Assert.Equal(new PhysAddr(0x2000), e.Paddr);
+        Assert.Equal(otherBits, e.Bits & ~AddressFieldMask);
+        Assert.True(e.IsPresent);
+        Assert.False(e.IsHuge);
+    }
+
+    [Fact]
+    public void Address_bits_outside_the_field_are_dropped()
+    {
+        // Bits 11:0 are never part of an address field; bit 63 is never one either.
+        TPte e = TPte.NewPage(new PhysAddr(0x8000_0000_0000_5fff), MappingFlags.Read, isHuge: false);
+        Assert.Equal(new PhysAddr(0x5000), e.Paddr);
+        TPte t = TPte.NewTable(new PhysAddr(0x0000_0000_0000_3abc));
+        Assert.Equal(new PhysAddr(0x3000), t.Paddr);
+    }
+
+    [Fact]
+    public void Empty_is_zero_unused_and_absent()
+    {
+        TPte e = TPte.Empty;
+        Assert.Equal(0UL, e.Bits);
+        Assert.True(e.IsUnused);
+        Assert.False(e.IsPresent);
+        Assert.False(e.IsHuge);
+        Assert.Equal(MappingFlags.None, e.Flags);
+        Assert.Equal(new PhysAddr(0), e.Paddr);
+    }
+
+    [Fact]
+    public void Clear_zeroes_leaves_and_tables()
+    {
+        TPte leaf = TPte.NewPage(PaFor(PageSize.Size2M), MappingFlags.All, isHuge: true);
+        leaf.Clear();
+        Assert.Equal(0UL, leaf.Bits);
+        Assert.True(leaf.IsUnused);
+
+        TPte table = TPte.NewTable(new PhysAddr(0));
+        table.Clear();
+        Assert.Equal(0UL, table.Bits);
+        Assert.False(table.IsPresent);
+    }
+
+    [Fact]
+    public unsafe void Mutators_work_through_a_pointer()
+    {
+        TPte* slot = stackalloc TPte[1];
+        *slot = TPte.NewPage(PaFor(PageSize.Size4K), MappingFlags.Read, isHuge: false);
+
+        slot->SetFlags(MappingFlags.Read | MappingFlags.Write, isHuge: false);
+        slot->SetPaddr(OtherPaFor(PageSize.Size4K));
+        Assert.Equal(OtherPaFor(PageSize.Size4K), slot->Paddr);
+        Assert.Equal(Effective(MappingFlags.Read | MappingFlags.Write), slot->Flags);
+
+        slot->Clear();
+        Assert.True(slot->IsUnused);
+    }
+}
