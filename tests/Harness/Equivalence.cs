@@ -29,7 +29,7 @@ public sealed class RunStats
 public sealed record RunOptions
 {
     /// <summary>Frames in the arena. The default is large enough that NoMemory never happens.</summary>
-    public int ArenaFrames { get; init; } = 16384;
+    public int ArenaFrames { get; init; } = 4096;
 
     /// <summary>When true, NoMemory from Impl is allowed: the model is not stepped and the state must be unchanged.</summary>
     public bool TolerateNoMemory { get; init; }

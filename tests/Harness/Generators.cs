@@ -22,11 +22,43 @@ public static class Generators
         var space = AddressSpace.For(kind);
         ulong focus = (ulong)focusSize;
         return Gen.Sized(n =>
-            from length in Gen.Choose(1, Math.Max(1, n))
-            from vaPool in Gen.ArrayOf(FreshVa(space, focus), 6)
+            from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
+            from vaPool in Gen.ArrayOf(FreshVa(space, focus), 5)
             from paPool in Gen.ArrayOf(FreshPa(space, focus), 4)
-            from ops in Gen.ArrayOf(Op(space, focus, focusOp, vaPool, paPool), length)
+            from ops in Steps(space, focus, focusOp, vaPool, paPool, length)
             select new OpSequence(kind, ops));
+    }
+
+    /// <summary>
+    /// Generates the steps one after another, so that each can aim at the virtual addresses earlier steps
+    /// mapped (their starts, and the second page of each): unmaps, queries and protections then hit real
+    /// mappings, and maps collide with them.
+    /// </summary>
+    private static Gen<PageOp[]> Steps(AddressSpace s, ulong focus, OpKind? focusOp, ulong[] vaPool, ulong[] paPool, int length)
+    {
+        Gen<List<PageOp>> steps = Gen.Constant(new List<PageOp>());
+        for (int i = 0; i < length; i++)
+        {
+            steps = steps.SelectMany(done =>
+                Op(s, focus, focusOp, vaPool, paPool, Targets(done)).Select(op => new List<PageOp>(done) { op }));
+        }
+        return steps.Select(list => list.ToArray());
+    }
+
+    private static ulong[] Targets(List<PageOp> done)
+    {
+        var targets = new List<ulong>();
+        foreach (var op in done)
+        {
+            // Only steps whose arguments could succeed: aiming at failed maps would mostly miss.
+            if (op is MapOp m && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0) targets.Add(m.Va);
+            else if (op is MapRegionOp r && r.Size is > 0 and < 1UL << 40 && r.Flags.IsValidForMapping() && ((r.Va | r.Size) & (K4 - 1)) == 0)
+            {
+                targets.Add(r.Va);
+                targets.Add(unchecked(r.Va + r.Size - K4));
+            }
+        }
+        return targets.ToArray();
     }
 
     private static Gen<ulong> Pick(params (int Weight, ulong Value)[] choices) =>
@@ -44,6 +76,8 @@ public static class Generators
             (5, Gen.Constant(s.Low)), (2, Gen.Constant(s.Mid)), (2, Gen.Constant(s.LowTop)),
             (2, Gen.Constant(s.HighBottom)), (3, Gen.Constant(s.HighTop)), (1, Gen.Constant(s.SlotEdge)),
             (1, Gen.Constant(s.NonCanonical)), (1, Raw64.Select(v => v & ~(K4 - 1))));
+        // Rare: the first non-canonical address and a random one; LowTop + 2G and HighTop + 2G also leave
+        // the canonical range (or wrap past 2^64) through the offset below.
         return from a in anchor
                from off in Offset(focus)
                select unchecked(a + off);
@@ -52,10 +86,10 @@ public static class Generators
     /// <summary>An offset of whole 1G, 2M and 4K steps, biased to keep the focus size's alignment, and rarely a stray byte.</summary>
     private static Gen<ulong> Offset(ulong focus)
     {
-        var gigs = Pick((6, 0), (3, 1), (1, 2));
-        var megs = focus == G1 ? Pick((8, 0), (1, 1), (1, 511)) : Pick((3, 0), (3, 1), (1, 2), (1, 511));
-        var pages = focus == K4 ? Pick((3, 0), (3, 1), (2, 2), (1, 511)) : Pick((8, 0), (1, 1), (1, 511));
-        var bytes = Pick((40, 0), (1, 1), (1, 8), (1, 0x800), (1, 0xfff));
+        var gigs = Pick((12, 0), (6, 1), (1, 2));
+        var megs = focus == G1 ? Pick((30, 0), (1, 1), (1, 511)) : Pick((4, 0), (4, 1), (1, 2), (1, 511));
+        var pages = focus == K4 ? Pick((3, 0), (3, 1), (2, 2), (1, 511)) : Pick((30, 0), (1, 1), (1, 511));
+        var bytes = Pick((150, 0), (1, 1), (1, 8), (1, 0x800), (1, 0xfff));
         return from g in gigs
                from m in megs
                from p in pages
@@ -82,16 +116,17 @@ public static class Generators
             (1, Gen.Constant(MappingFlags.Write | MappingFlags.Execute)),
             (1, Gen.Constant(MappingFlags.Read | (MappingFlags)0x40)));
 
-    private static Gen<ulong> FromPool(ulong[] pool, Gen<ulong> fresh, ulong focus) =>
+    private static Gen<ulong> FromPool(ulong[] pool, ulong[] targets, Gen<ulong> fresh, ulong focus) =>
         Gen.Frequency(
-            (6, Gen.Elements(pool)),
+            (targets.Length > 0 ? 12 : 0, targets.Length > 0 ? Gen.Elements(targets) : Gen.Constant(0UL)),
+            (12, Gen.Elements(pool)),
             (2, from v in Gen.Elements(pool) from k in Pick((1, 1), (1, 2)) select unchecked(v + k * focus)),
             (1, from v in Gen.Elements(pool) select unchecked(v + K4)),
             (2, fresh));
 
     private static Gen<PageSize> SizeFor(ulong focus) =>
         Gen.Frequency(
-            (7, Gen.Constant((PageSize)focus)),
+            (17, Gen.Constant((PageSize)focus)),
             (1, Gen.Constant(PageSize.Size4K)), (1, Gen.Constant(PageSize.Size2M)), (1, Gen.Constant(PageSize.Size1G)));
 
     /// <summary>A region length: whole focus pages plus a few 4K pages, sometimes zero or bad.</summary>
@@ -106,10 +141,10 @@ public static class Generators
     private static Gen<bool> Bool(int trueWeight, int falseWeight) =>
         Gen.Frequency((trueWeight, Gen.Constant(true)), (falseWeight, Gen.Constant(false)));
 
-    private static Gen<PageOp> Op(AddressSpace s, ulong focus, OpKind? focusOp, ulong[] vaPool, ulong[] paPool)
+    private static Gen<PageOp> Op(AddressSpace s, ulong focus, OpKind? focusOp, ulong[] vaPool, ulong[] paPool, ulong[] targets)
     {
-        var va = FromPool(vaPool, FreshVa(s, focus), focus);
-        var pa = FromPool(paPool, FreshPa(s, focus), focus);
+        var va = FromPool(vaPool, targets, FreshVa(s, focus), focus);
+        var pa = FromPool(paPool, [], FreshPa(s, focus), focus);
         bool huge = focus != K4;
 
         var map = from v in va from p in pa from size in SizeFor(focus) from f in Flags

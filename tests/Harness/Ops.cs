@@ -32,7 +32,7 @@ public abstract record PageOp
         return sb.ToString();
     }
 
-    internal static string Flags(MappingFlags f)
+    internal static string FlagsCode(MappingFlags f)
     {
         if (f == MappingFlags.None) return "MappingFlags.None";
         if ((f & ~MappingFlags.All) != 0) return $"(MappingFlags)0x{(byte)f:x2}";
@@ -48,7 +48,7 @@ public abstract record PageOp
 public sealed record MapOp(ulong Va, ulong Pa, PageSize Size, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Map;
-    public override string ToCSharp() => $"new MapOp({Hex(Va)}, {Hex(Pa)}, PageSize.{Size}, {Flags(Flags)})";
+    public override string ToCSharp() => $"new MapOp({Hex(Va)}, {Hex(Pa)}, PageSize.{Size}, {FlagsCode(Flags)})";
 }
 
 public sealed record UnmapOp(ulong Va) : PageOp
@@ -66,13 +66,13 @@ public sealed record QueryOp(ulong Va) : PageOp
 public sealed record ProtectOp(ulong Va, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Protect;
-    public override string ToCSharp() => $"new ProtectOp({Hex(Va)}, {Flags(Flags)})";
+    public override string ToCSharp() => $"new ProtectOp({Hex(Va)}, {FlagsCode(Flags)})";
 }
 
 public sealed record RemapOp(ulong Va, ulong Pa, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Remap;
-    public override string ToCSharp() => $"new RemapOp({Hex(Va)}, {Hex(Pa)}, {Flags(Flags)})";
+    public override string ToCSharp() => $"new RemapOp({Hex(Va)}, {Hex(Pa)}, {FlagsCode(Flags)})";
 }
 
 /// <summary>
@@ -86,7 +86,7 @@ public sealed record MapRegionOp(ulong Va, ulong PaBase, ulong Size, MappingFlag
     public ulong PaddrOf(ulong va) => unchecked(PaBase + ((va - Va) ^ Scramble));
 
     public override string ToCSharp() =>
-        $"new MapRegionOp({Hex(Va)}, {Hex(PaBase)}, {Hex(Size)}, {Flags(Flags)}, AllowHuge: {Bool(AllowHuge)}, FlushByPage: {Bool(FlushByPage)}, Scramble: {Hex(Scramble)}, Contiguous: {Bool(Contiguous)})";
+        $"new MapRegionOp({Hex(Va)}, {Hex(PaBase)}, {Hex(Size)}, {FlagsCode(Flags)}, AllowHuge: {Bool(AllowHuge)}, FlushByPage: {Bool(FlushByPage)}, Scramble: {Hex(Scramble)}, Contiguous: {Bool(Contiguous)})";
 }
 
 public sealed record UnmapRegionOp(ulong Va, ulong Size, bool FlushByPage) : PageOp
@@ -98,7 +98,7 @@ public sealed record UnmapRegionOp(ulong Va, ulong Size, bool FlushByPage) : Pag
 public sealed record ProtectRegionOp(ulong Va, ulong Size, MappingFlags Flags, bool FlushByPage) : PageOp
 {
     public override OpKind Kind => OpKind.ProtectRegion;
-    public override string ToCSharp() => $"new ProtectRegionOp({Hex(Va)}, {Hex(Size)}, {Flags(Flags)}, FlushByPage: {Bool(FlushByPage)})";
+    public override string ToCSharp() => $"new ProtectRegionOp({Hex(Va)}, {Hex(Size)}, {FlagsCode(Flags)}, FlushByPage: {Bool(FlushByPage)})";
 }
 
 /// <summary>Where <see cref="CopyFromOp"/> copies from: the prepared peer table, the table itself, or a table in another arena.</summary>

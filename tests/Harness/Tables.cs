@@ -49,7 +49,7 @@ public static class Tables
     }
 
     /// <summary>A canonical text for flags on either side (names, in a fixed order).</summary>
-    public static string FlagText(MappingFlags f) => PageOp.Flags(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
+    public static string FlagText(MappingFlags f) => PageOp.FlagsCode(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
 
     public static string FlagText(ModelFlags f)
     {

@@ -10,8 +10,10 @@ namespace PageTableMultiarch;
 /// dumped as an image and loaded at <see cref="BasePaddr"/> on the real machine.
 /// </summary>
 /// <remarks>
-/// <para>The whole block is zeroed (and so faulted in) at construction; allocation and freeing are O(1)
-/// from a preallocated free stack and never allocate managed memory.</para>
+/// <para>The block starts zeroed. By default its pages are zeroed lazily by the operating system (a fresh
+/// mapping costs nothing until touched); pass <c>prefault: true</c> to touch every page up front, so that
+/// timings measure the page-table code and not page faults. Allocation and freeing are O(1) from a
+/// preallocated free stack and never allocate managed memory.</para>
 /// <para>Not thread-safe: give each table (or each thread) its own arena. Arenas are independent, so many
 /// tables can run in parallel in one process.</para>
 /// <para>Misuse that signals a bug — freeing a frame twice or one the arena does not own, or asking for
@@ -22,15 +24,17 @@ public sealed unsafe class FrameArena : IDisposable
     /// <summary>The frame size: 4 KiB.</summary>
     public const int FrameSize = 0x1000;
 
-    private byte* _base;
+    private byte* _base;       // first frame, 4 KiB-aligned
+    private void* _allocation; // what NativeMemory returned (freed on dispose)
     private readonly int[] _freeStack;   // indices of free frames; top at _freeCount - 1
     private readonly ulong[] _inUse;     // one bit per frame
     private int _freeCount;
 
-    /// <summary>Creates an arena of <paramref name="frameCount"/> zeroed frames starting at <paramref name="basePaddr"/>.</summary>
+    /// <summary>Creates an arena of <paramref name="frameCount"/> zeroed frames starting at <paramref name="basePaddr"/>;
+    /// with <paramref name="prefault"/>, every page is touched now.</summary>
     /// <exception cref="ArgumentException"><paramref name="basePaddr"/> is not 4 KiB-aligned, or the range reaches 2^64.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameCount"/> is not positive.</exception>
-    public FrameArena(PhysAddr basePaddr, int frameCount)
+    public FrameArena(PhysAddr basePaddr, int frameCount, bool prefault = false)
     {
         if (!basePaddr.IsAligned4K)
             throw new ArgumentException($"The arena base {basePaddr} is not 4 KiB-aligned.", nameof(basePaddr));
@@ -41,8 +45,13 @@ public sealed unsafe class FrameArena : IDisposable
 
         BasePaddr = basePaddr;
         FrameCount = frameCount;
-        _base = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, FrameSize);
-        NativeMemory.Clear(_base, (nuint)bytes);
+        // Zeroed memory from the allocator (lazily zero-filled pages for large blocks), aligned by hand.
+        _allocation = NativeMemory.AllocZeroed((nuint)bytes + FrameSize);
+        _base = (byte*)(((nuint)_allocation + FrameSize - 1) & ~(nuint)(FrameSize - 1));
+        if (prefault)
+        {
+            for (ulong off = 0; off < bytes; off += FrameSize) _base[off] = 0;
+        }
         _freeStack = new int[frameCount];
         for (int i = 0; i < frameCount; i++)
             _freeStack[i] = frameCount - 1 - i; // lowest address is handed out first
@@ -162,8 +171,9 @@ public sealed unsafe class FrameArena : IDisposable
     {
         if (_base != null)
         {
-            NativeMemory.AlignedFree(_base);
+            NativeMemory.Free(_allocation);
             _base = null;
+            _allocation = null;
         }
         GC.SuppressFinalize(this);
     }
@@ -171,7 +181,7 @@ public sealed unsafe class FrameArena : IDisposable
     /// <summary>Frees the native block if <see cref="Dispose"/> was never called.</summary>
     ~FrameArena()
     {
-        if (_base != null) NativeMemory.AlignedFree(_base);
+        if (_allocation != null) NativeMemory.Free(_allocation);
     }
 }
 
