@@ -27,7 +27,7 @@ namespace PageTableModel.Hardware;
 /// </remarks>
 public sealed class LoongArch64Walker : IHardwareWalker
 {
-    // Page table entry / TLBELO fields, LoongArch Reference Manual Vol. 1 §7.5.10 (TLBELO0/1) and §5.4.
+    // Page table entry / TLBELO fields, LoongArch Reference Manual Vol. 1 §7.5 (TLBELO0/TLBELO1) and §5.4.
     private const int ValidBit = 0;          // V
     private const int DirtyBit = 1;          // D: 0 makes a store raise the page modify exception.
     private const int PlvLow = 2;            // PLV: bits 3:2, the page's privilege level.
@@ -39,6 +39,9 @@ public sealed class LoongArch64Walker : IHardwareWalker
     private const int RestrictPlvBit = 63;   // RPLV: 1 restricts access to exactly PLV.
     private const int PhysicalAddressTop = 47; // PALEN = 48.
 
+    private const int Plv0 = 0; // The current privilege level of Supervisor.
+    private const int Plv3 = 3; // The current privilege level of User.
+
     // CSR.PWCL / CSR.PWCH: where each level's 9-bit index sits in the address, root first.
     private static readonly int[] IndexBase =
     [
@@ -47,9 +50,6 @@ public sealed class LoongArch64Walker : IHardwareWalker
         21, // PWCL.Dir1_base
         12, // PWCL.PTbase
     ];
-
-    private const int Plv0 = 0; // Supervisor.
-    private const int Plv3 = 3; // User.
 
     /// <inheritdoc/>
     public string Name => "La64";

@@ -16,7 +16,8 @@ namespace PageTableModel.Hardware;
 /// (PA0=WB, PA1=WT, PA2=UC-, PA3=UC, PA4..PA7 repeat them; SDM §11.12.4); the MTRRs are assumed to make all memory
 /// WB so the PAT decides. WB → <see cref="MemoryType.NormalCacheable"/>, UC → <see cref="MemoryType.Device"/>,
 /// UC- → <see cref="MemoryType.NormalUncached"/>; WT (and WC, not in the power-on PAT) are reported as
-/// <see cref="MemoryType.NormalUncached"/> too, since the library's flags cannot ask for them.</para>
+/// <see cref="MemoryType.NormalUncached"/> too, since the library's flags cannot ask for them. Because PA4..PA7 repeat PA0..PA3, the PAT bit itself never changes
+/// the answer under this configuration.</para>
 /// <para>Checks, in the hardware's order: the address is canonical (bits 63:47 equal; a #GP in reality, reported
 /// at level 0); at each level, P=0 faults, then reserved bits (PS=1 in a PML4E; bits 29:13 of a 1-GByte PDPTE;
 /// bits 20:13 of a 2-MByte PDE) fault; then the access rights combined over every level. A and D are set by the
