@@ -1,0 +1,201 @@
+using static PageTableModel.Hardware.WalkSupport;
+
+namespace PageTableModel.Hardware;
+
+/// <summary>
+/// The AArch64 MMU doing a VMSAv8-64 stage 1 walk of the EL1&amp;0 translation regime with the 4 KB granule
+/// (Arm ARM DDI 0487, chapter D8: D8.3 descriptor formats, D8.4 memory attributes and access permissions).
+/// </summary>
+/// <remarks>
+/// <para>Assumed configuration: SCTLR_EL1.M=1, WXN=0; PSTATE.PAN=0; TCR_EL1.TG0/TG1 = 4 KB, T0SZ=T1SZ=16 (48-bit
+/// VA, the walk starts at level 0 and has 4 levels), IPS = 48 bits, TBI0=TBI1=0, EPD0=EPD1=0, HA=HD=0 (no
+/// FEAT_HAFDBS: AF=0 faults and DBM is ignored), DS=0 (no FEAT_LPA2); no FEAT_BBM (bit 16 of a block is RES0);
+/// FEAT_HPDS off (the table attributes apply). TTBR0_EL1 and TTBR1_EL1 both hold <c>root</c>: the one table serves
+/// either half. MAIR_EL1: Attr0=0x04 (Device-nGnRE) → <see cref="MemoryType.Device"/>, Attr1=0xFF (Normal
+/// Inner/Outer Write-Back) → <see cref="MemoryType.NormalCacheable"/>, Attr2=0x44 (Normal Non-cacheable) →
+/// <see cref="MemoryType.NormalUncached"/>; Attr3..Attr7 are treated as not configured and a leaf that selects one
+/// faults ("MAIR index not configured"; the hardware would use whatever the register held).</para>
+/// <para>Address check: by default the library's rule — bits 63:48 must all equal bit 47 — so a fault at level 0
+/// for anything else. With <see cref="HardwareAddressRanges"/> the hardware's own rule applies instead: bits 63:48
+/// all 0 selects TTBR0, all 1 selects TTBR1, and bit 47 is just bit 47 of the index into the shared root table.</para>
+/// <para>Checks, in order: translation fault for an invalid descriptor (bit 0 = 0), for bits 1:0 = 01 at level 0
+/// (no block at level 0 with this granule) or at level 3 (reserved); the walker is stricter than the hardware
+/// about RES0 bits (50:48 of a table descriptor, 49:48 of a block/page descriptor, and the bits between 12 and the
+/// block size in a block) and faults on them; MAIR index; Access flag fault (AF=0); permission fault. Permissions
+/// combine the leaf's AP[2:1], PXN and UXN with every table descriptor's APTable, PXNTable and UXNTable, and EL1
+/// may not execute memory that EL0 can write. Shareability, nG, Contiguous and the software bits are not checked.</para>
+/// </remarks>
+public sealed class AArch64Walker : IHardwareWalker
+{
+    // Descriptor bits, Arm ARM DDI 0487 D8.3 (VMSAv8-64 translation table descriptor formats, 4 KB granule).
+    private const int ValidBit = 0;        // 0: invalid descriptor, translation fault.
+    private const int TypeBit = 1;         // With bit 0 = 1: 1 = table (levels 0-2) or page (level 3); 0 = block.
+    private const int AttrIndxLow = 2;     // AttrIndx[2:0] is bits 4:2, an index into MAIR_EL1.
+    private const int ApEl0Bit = 6;        // AP[1]: 1 grants EL0 the same data access as EL1.
+    private const int ApReadOnlyBit = 7;   // AP[2]: 1 makes the region read-only at every EL.
+    private const int AccessFlagBit = 10;  // AF: 0 raises an Access flag fault (no hardware update).
+    private const int PxnBit = 53;         // PXN: EL1 may not execute.
+    private const int UxnBit = 54;         // UXN: EL0 may not execute.
+    private const int PxnTableBit = 59;    // PXNTable: PXN for every later level.
+    private const int UxnTableBit = 60;    // UXNTable: UXN for every later level.
+    private const int ApTableNoEl0Bit = 61; // APTable[0]: no EL0 data access at later levels.
+    private const int ApTableReadOnlyBit = 62; // APTable[1]: no write access at later levels.
+
+    // Output and next-level table addresses are bits 47:12 (48-bit OA, DS=0); bits 50:48 of a table descriptor and
+    // 49:48 of a block or page descriptor are RES0.
+    private const int OutputAddressTop = 47;
+    private const int TableRes0Top = 50;
+    private const int LeafRes0Top = 49;
+
+    /// <summary>A walker that faults on any address not sign-extended from bit 47, as the library requires.</summary>
+    public AArch64Walker()
+        : this(hardwareAddressRanges: false)
+    {
+    }
+
+    /// <summary>A walker choosing between the library's address rule and the hardware's TTBR ranges.</summary>
+    /// <param name="hardwareAddressRanges">
+    /// <see langword="true"/> to accept every address whose bits 63:48 are all 0 (TTBR0) or all 1 (TTBR1), as the
+    /// MMU does; <see langword="false"/> to require sign extension from bit 47.
+    /// </param>
+    public AArch64Walker(bool hardwareAddressRanges) => HardwareAddressRanges = hardwareAddressRanges;
+
+    /// <summary>
+    /// Whether addresses are checked as the MMU does (bits 63:48 all 0 or all 1) rather than by the library's
+    /// sign-extension rule. With one table behind both TTBRs the MMU then answers, for example, for
+    /// 0x0000_8000_0000_0000 through root entry 256 and for 0xffff_0000_0000_0000 through root entry 0.
+    /// </summary>
+    public bool HardwareAddressRanges { get; }
+
+    /// <inheritdoc/>
+    public string Name => "A64";
+
+    /// <inheritdoc/>
+    /// <remarks>Arm's lookup levels 0 to 3: 1 GB blocks at level 1, 2 MB blocks at level 2, 4 KB pages at level 3.</remarks>
+    public int Levels => 4;
+
+    /// <inheritdoc/>
+    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege)
+    {
+        CheckArguments(memory, root, OutputAddressTop + 1, access, privilege);
+
+        ulong top = va >> 48;
+        bool inRange = HardwareAddressRanges ? top is 0 or 0xffff : IsSignExtended(va, 47);
+        if (!inRange)
+        {
+            return WalkResult.Faulted(0, $"translation fault: address 0x{va:x} is outside both TTBR ranges");
+        }
+
+        bool pxnTable = false;
+        bool uxnTable = false;
+        bool noEl0Table = false;
+        bool readOnlyTable = false;
+        ulong table = root;
+
+        for (int level = 0; level < Levels; level++)
+        {
+            int indexLow = PageShift + IndexBits * (Levels - 1 - level);
+            ulong index = TableIndex(va, indexLow);
+            if (!TryReadEntry(memory, table, index, out ulong entry))
+            {
+                return BusError(level, table, index, "synchronous external abort on translation table walk");
+            }
+
+            if (!Bit(entry, ValidBit))
+            {
+                return WalkResult.Faulted(level, "translation fault: invalid descriptor (bit 0 = 0)");
+            }
+
+            bool typeBit = Bit(entry, TypeBit);
+            if (level < Levels - 1 && typeBit)
+            {
+                if ((entry & Mask(TableRes0Top, OutputAddressTop + 1)) != 0)
+                {
+                    return WalkResult.Faulted(level, "RES0 bits 50:48 set in a table descriptor");
+                }
+
+                pxnTable |= Bit(entry, PxnTableBit);
+                uxnTable |= Bit(entry, UxnTableBit);
+                noEl0Table |= Bit(entry, ApTableNoEl0Bit);
+                readOnlyTable |= Bit(entry, ApTableReadOnlyBit);
+                table = entry & Mask(OutputAddressTop, PageShift);
+                continue;
+            }
+
+            if (level == Levels - 1 && !typeBit)
+            {
+                return WalkResult.Faulted(level, "translation fault: reserved descriptor (bits 1:0 = 01) at level 3");
+            }
+
+            if (level == 0)
+            {
+                return WalkResult.Faulted(level, "translation fault: block descriptor at level 0 (4 KB granule, DS=0)");
+            }
+
+            return Leaf(entry, level, indexLow, va, access, privilege, pxnTable, uxnTable, noEl0Table, readOnlyTable);
+        }
+
+        throw new InvalidOperationException("unreachable: level 3 always ends the walk");
+    }
+
+    private static WalkResult Leaf(
+        ulong entry, int level, int indexLow, ulong va, Access access, Privilege privilege,
+        bool pxnTable, bool uxnTable, bool noEl0Table, bool readOnlyTable)
+    {
+        if ((entry & Mask(LeafRes0Top, OutputAddressTop + 1)) != 0)
+        {
+            return WalkResult.Faulted(level, "RES0 bits 49:48 set in a block or page descriptor");
+        }
+
+        if (indexLow > PageShift && (entry & Mask(indexLow - 1, PageShift)) != 0)
+        {
+            return WalkResult.Faulted(level, $"RES0 bits {indexLow - 1}:12 set in a block descriptor (misaligned output address)");
+        }
+
+        MemoryType? memoryType = (entry >> AttrIndxLow & 0b111) switch
+        {
+            0 => MemoryType.Device,          // MAIR_EL1.Attr0 = 0x04, Device-nGnRE
+            1 => MemoryType.NormalCacheable, // MAIR_EL1.Attr1 = 0xFF, Normal Write-Back
+            2 => MemoryType.NormalUncached,  // MAIR_EL1.Attr2 = 0x44, Normal Non-cacheable
+            _ => null,
+        };
+        if (memoryType is null)
+        {
+            return WalkResult.Faulted(level, $"MAIR index not configured (AttrIndx = {entry >> AttrIndxLow & 0b111})");
+        }
+
+        if (!Bit(entry, AccessFlagBit))
+        {
+            return WalkResult.Faulted(level, "Access flag fault (AF=0)");
+        }
+
+        // Stage 1 data permissions from AP[2:1] (D8.4): EL1 may always read; AP[2] removes writes; AP[1] gives EL0
+        // the same access as EL1. APTable then removes EL0 access (bit 61) or writes (bit 62) hierarchically.
+        bool el1Write = !Bit(entry, ApReadOnlyBit) && !readOnlyTable;
+        bool el0Read = Bit(entry, ApEl0Bit) && !noEl0Table;
+        bool el0Write = el0Read && el1Write;
+
+        // Execute: UXN/UXNTable govern EL0 alone (EL0 execute-only memory is possible); PXN/PXNTable govern EL1,
+        // and EL1 may never execute what EL0 may write.
+        bool el0Execute = !Bit(entry, UxnBit) && !uxnTable;
+        bool el1Execute = !Bit(entry, PxnBit) && !pxnTable && !el0Write;
+
+        bool allowed = (privilege, access) switch
+        {
+            (Privilege.Supervisor, Access.Read) => true,
+            (Privilege.Supervisor, Access.Write) => el1Write,
+            (Privilege.Supervisor, Access.Execute) => el1Execute,
+            (Privilege.User, Access.Read) => el0Read,
+            (Privilege.User, Access.Write) => el0Write,
+            _ => el0Execute,
+        };
+        if (!allowed)
+        {
+            return WalkResult.Faulted(level, $"permission fault: {privilege} {access} not permitted");
+        }
+
+        ulong pageSize = 1UL << indexLow;
+        ulong output = entry & Mask(OutputAddressTop, indexLow);
+        return WalkResult.Translated(output | (va & (pageSize - 1)), pageSize, memoryType.Value);
+    }
+}

@@ -1,0 +1,233 @@
+using PageTableModel.Hardware;
+using Xunit;
+
+namespace PageTableMultiarch.Properties.Walkers;
+
+/// <summary>
+/// Golden vectors for <see cref="X86_64Walker"/>, worked out from Intel SDM Vol. 3A §4.5 (Tables 4-15 to 4-20),
+/// §4.6 (access rights) and §11.12 (PAT, power-on values PA0=WB, PA1=WT, PA2=UC-, PA3=UC, repeated in PA4..PA7).
+/// </summary>
+/// <remarks>
+/// Every test walks va 0x0000_0080_8060_4abc: PML4 index (bits 47:39) 1, PDPT index (38:30) 2, PD index (29:21) 3,
+/// PT index (20:12) 4, offset 0xabc. The PML4 (root) is at 0x1000, the PDPT at 0x2000, the PD at 0x3000, the PT at
+/// 0x4000. Entry bits: P 0, R/W 1, U/S 2, PWT 3, PCD 4, A 5, D 6, PS 7 (PAT in a PTE), G 8, PAT 12 in a huge
+/// leaf, address up to bit 51 (MAXPHYADDR 52), XD 63.
+/// </remarks>
+public sealed class X86_64WalkerTests
+{
+    private const ulong Root = 0x1000;
+    private const ulong Va = 0x0000_0080_8060_4abc;
+    private const ulong Pml4e = 0x0000_0000_0000_2007; // P|R/W|U/S, PDPT at 0x2000 (Table 4-15)
+    private const ulong Pdpte = 0x0000_0000_0000_3007; // P|R/W|U/S, PS=0, PD at 0x3000 (Table 4-17)
+    private const ulong Pde = 0x0000_0000_0000_4007;   // P|R/W|U/S, PS=0, PT at 0x4000 (Table 4-19)
+
+    private static readonly X86_64Walker Walker = new();
+
+    // The page each leaf level maps, and the physical address of va's byte in it.
+    private static Translation Expected(int leafLevel, MemoryType memory) => leafLevel switch
+    {
+        3 => new(0x000f_edcb_a987_6abc, 0x1000, memory),      // 4K frame 0xf_edcb_a987_6000 + 0xabc
+        2 => new(0x000f_edcb_a980_4abc, 0x20_0000, memory),   // 2M frame 0xf_edcb_a980_0000 + 0x4abc
+        _ => new(0x000f_edcb_8060_4abc, 0x4000_0000, memory), // 1G frame 0xf_edcb_8000_0000 + 0x60_4abc
+    };
+
+    /// <summary>The tables down to <paramref name="leafLevel"/>, whose entry for va is <paramref name="leaf"/>.</summary>
+    private static FrameMemory WithLeaf(int leafLevel, ulong leaf, ulong pml4e = Pml4e, ulong pdpte = Pdpte, ulong pde = Pde)
+    {
+        var memory = new FrameMemory().Entry(0x1000, 1, pml4e);
+        memory.Entry(0x2000, 2, leafLevel == 1 ? leaf : pdpte);
+        if (leafLevel >= 2)
+        {
+            memory.Entry(0x3000, 3, leafLevel == 2 ? leaf : pde);
+        }
+
+        if (leafLevel == 3)
+        {
+            memory.Entry(0x4000, 4, leaf);
+        }
+
+        return memory;
+    }
+
+    // 4-KByte PTEs (Table 4-20), frame 0x000f_edcb_a987_6000. Supervisor: SMAP=0 lets it read and (R/W=1) write
+    // user pages, SMEP forbids fetching from them; XD forbids fetches at any privilege.
+    [Theory]
+    [InlineData(0x800f_edcb_a987_6001UL, "r--", "---", MemoryType.NormalCacheable)] // P|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a987_6001UL, "r-x", "---", MemoryType.NormalCacheable)] // P: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a987_6003UL, "rw-", "---", MemoryType.NormalCacheable)] // P|R/W|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a987_6003UL, "rwx", "---", MemoryType.NormalCacheable)] // P|R/W: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a987_6005UL, "r--", "r--", MemoryType.NormalCacheable)] // P|U/S|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a987_6005UL, "r--", "r-x", MemoryType.NormalCacheable)] // P|U/S: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a987_6007UL, "rw-", "rw-", MemoryType.NormalCacheable)] // P|R/W|U/S|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a987_6007UL, "rw-", "rwx", MemoryType.NormalCacheable)] // P|R/W|U/S: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a987_6011UL, "r--", "---", MemoryType.NormalUncached)] // P|PCD|XD: PAT index 2 = UC-
+    [InlineData(0x000f_edcb_a987_6011UL, "r-x", "---", MemoryType.NormalUncached)] // P|PCD: PAT index 2 = UC-
+    [InlineData(0x800f_edcb_a987_6013UL, "rw-", "---", MemoryType.NormalUncached)] // P|R/W|PCD|XD: PAT index 2 = UC-
+    [InlineData(0x000f_edcb_a987_6013UL, "rwx", "---", MemoryType.NormalUncached)] // P|R/W|PCD: PAT index 2 = UC-
+    [InlineData(0x800f_edcb_a987_6015UL, "r--", "r--", MemoryType.NormalUncached)] // P|U/S|PCD|XD: PAT index 2 = UC-
+    [InlineData(0x000f_edcb_a987_6015UL, "r--", "r-x", MemoryType.NormalUncached)] // P|U/S|PCD: PAT index 2 = UC-
+    [InlineData(0x800f_edcb_a987_6017UL, "rw-", "rw-", MemoryType.NormalUncached)] // P|R/W|U/S|PCD|XD: PAT index 2 = UC-
+    [InlineData(0x000f_edcb_a987_6017UL, "rw-", "rwx", MemoryType.NormalUncached)] // P|R/W|U/S|PCD: PAT index 2 = UC-
+    [InlineData(0x800f_edcb_a987_6019UL, "r--", "---", MemoryType.Device)] // P|PWT|PCD|XD: PAT index 3 = UC
+    [InlineData(0x000f_edcb_a987_6019UL, "r-x", "---", MemoryType.Device)] // P|PWT|PCD: PAT index 3 = UC
+    [InlineData(0x800f_edcb_a987_601bUL, "rw-", "---", MemoryType.Device)] // P|R/W|PWT|PCD|XD: PAT index 3 = UC
+    [InlineData(0x000f_edcb_a987_601bUL, "rwx", "---", MemoryType.Device)] // P|R/W|PWT|PCD: PAT index 3 = UC
+    [InlineData(0x800f_edcb_a987_601dUL, "r--", "r--", MemoryType.Device)] // P|U/S|PWT|PCD|XD: PAT index 3 = UC
+    [InlineData(0x000f_edcb_a987_601dUL, "r--", "r-x", MemoryType.Device)] // P|U/S|PWT|PCD: PAT index 3 = UC
+    [InlineData(0x800f_edcb_a987_601fUL, "rw-", "rw-", MemoryType.Device)] // P|R/W|U/S|PWT|PCD|XD: PAT index 3 = UC
+    [InlineData(0x000f_edcb_a987_601fUL, "rw-", "rwx", MemoryType.Device)] // P|R/W|U/S|PWT|PCD: PAT index 3 = UC
+    public void Pte_4K(ulong pte, string supervisor, string user, MemoryType memory) =>
+        Expect.Permissions(Walker, WithLeaf(3, pte), Root, Va, supervisor, user, Expected(3, memory), 3);
+
+    // 2-MByte PDEs (Table 4-18): PS=1, frame 0x000f_edcb_a980_0000 in bits 51:21.
+    [Theory]
+    [InlineData(0x800f_edcb_a980_0081UL, "r--", "---", MemoryType.NormalCacheable)] // P|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a980_0081UL, "r-x", "---", MemoryType.NormalCacheable)] // P|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a980_0083UL, "rw-", "---", MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a980_0083UL, "rwx", "---", MemoryType.NormalCacheable)] // P|R/W|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a980_0085UL, "r--", "r--", MemoryType.NormalCacheable)] // P|U/S|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a980_0085UL, "r--", "r-x", MemoryType.NormalCacheable)] // P|U/S|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_a980_0087UL, "rw-", "rw-", MemoryType.NormalCacheable)] // P|R/W|U/S|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_a980_0087UL, "rw-", "rwx", MemoryType.NormalCacheable)] // P|R/W|U/S|PS: PAT index 0 = WB
+    public void Pde_2M(ulong pde, string supervisor, string user, MemoryType memory) =>
+        Expect.Permissions(Walker, WithLeaf(2, pde), Root, Va, supervisor, user, Expected(2, memory), 2);
+
+    // 1-GByte PDPTEs (Table 4-16): PS=1, frame 0x000f_edcb_8000_0000 in bits 51:30.
+    [Theory]
+    [InlineData(0x800f_edcb_8000_0081UL, "r--", "---", MemoryType.NormalCacheable)] // P|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_8000_0081UL, "r-x", "---", MemoryType.NormalCacheable)] // P|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_8000_0083UL, "rw-", "---", MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_8000_0083UL, "rwx", "---", MemoryType.NormalCacheable)] // P|R/W|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_8000_0085UL, "r--", "r--", MemoryType.NormalCacheable)] // P|U/S|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_8000_0085UL, "r--", "r-x", MemoryType.NormalCacheable)] // P|U/S|PS: PAT index 0 = WB
+    [InlineData(0x800f_edcb_8000_0087UL, "rw-", "rw-", MemoryType.NormalCacheable)] // P|R/W|U/S|PS|XD: PAT index 0 = WB
+    [InlineData(0x000f_edcb_8000_0087UL, "rw-", "rwx", MemoryType.NormalCacheable)] // P|R/W|U/S|PS: PAT index 0 = WB
+    public void Pdpte_1G(ulong pdpte, string supervisor, string user, MemoryType memory) =>
+        Expect.Permissions(Walker, WithLeaf(1, pdpte), Root, Va, supervisor, user, Expected(1, memory), 1);
+
+    // Every PAT index at every leaf size (§4.9.2: PAT is bit 7 of a PTE but bit 12 of a huge leaf; bit 7 there is
+    // PS). Kernel read/write, no execute.
+    [Theory]
+    [InlineData(3, 0x800f_edcb_a987_6003UL, MemoryType.NormalCacheable)] // P|R/W|XD: PAT index 0 = PA0 = WB
+    [InlineData(2, 0x800f_edcb_a980_0083UL, MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
+    [InlineData(1, 0x800f_edcb_8000_0083UL, MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
+    [InlineData(3, 0x800f_edcb_a987_600bUL, MemoryType.NormalUncached)] // P|R/W|PWT|XD: PAT index 1 = PA1 = WT
+    [InlineData(2, 0x800f_edcb_a980_008bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
+    [InlineData(1, 0x800f_edcb_8000_008bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
+    [InlineData(3, 0x800f_edcb_a987_6013UL, MemoryType.NormalUncached)] // P|R/W|PCD|XD: PAT index 2 = PA2 = UC-
+    [InlineData(2, 0x800f_edcb_a980_0093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
+    [InlineData(1, 0x800f_edcb_8000_0093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
+    [InlineData(3, 0x800f_edcb_a987_601bUL, MemoryType.Device)] // P|R/W|PWT|PCD|XD: PAT index 3 = PA3 = UC
+    [InlineData(2, 0x800f_edcb_a980_009bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
+    [InlineData(1, 0x800f_edcb_8000_009bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
+    [InlineData(3, 0x800f_edcb_a987_6083UL, MemoryType.NormalCacheable)] // P|R/W|PAT(bit 7)|XD: PAT index 4 = PA4 = WB
+    [InlineData(2, 0x800f_edcb_a980_1083UL, MemoryType.NormalCacheable)] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
+    [InlineData(1, 0x800f_edcb_8000_1083UL, MemoryType.NormalCacheable)] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
+    [InlineData(3, 0x800f_edcb_a987_608bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PAT(bit 7)|XD: PAT index 5 = PA5 = WT
+    [InlineData(2, 0x800f_edcb_a980_108bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
+    [InlineData(1, 0x800f_edcb_8000_108bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
+    [InlineData(3, 0x800f_edcb_a987_6093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PAT(bit 7)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(2, 0x800f_edcb_a980_1093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(1, 0x800f_edcb_8000_1093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(3, 0x800f_edcb_a987_609bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PAT(bit 7)|XD: PAT index 7 = PA7 = UC
+    [InlineData(2, 0x800f_edcb_a980_109bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
+    [InlineData(1, 0x800f_edcb_8000_109bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
+    public void Pat_index_selects_memory_type(int leafLevel, ulong leaf, MemoryType memory) =>
+        Expect.Permissions(Walker, WithLeaf(leafLevel, leaf), Root, Va, "rw-", "---", Expected(leafLevel, memory), leafLevel);
+
+    // §4.6: U/S, R/W and XD combine over every level, not only the leaf.
+    [Theory]
+    [InlineData(0x0000_0000_0000_2007UL, 0x0000_0000_0000_3007UL, 0x0000_0000_0000_4003UL, "rwx", "---")] // PDE P|R/W without U/S: a supervisor-mode address, so SMEP does not apply
+    [InlineData(0x0000_0000_0000_2007UL, 0x0000_0000_0000_3005UL, 0x0000_0000_0000_4007UL, "r--", "r-x")] // PDPTE P|U/S without R/W: no writes; still a user-mode address (SMEP)
+    [InlineData(0x8000_0000_0000_2007UL, 0x0000_0000_0000_3007UL, 0x0000_0000_0000_4007UL, "rw-", "rw-")] // PML4E P|R/W|U/S|XD: no fetches below it
+    [InlineData(0x0000_0000_0000_2003UL, 0x0000_0000_0000_3007UL, 0x0000_0000_0000_4007UL, "rwx", "---")] // PML4E P|R/W without U/S
+    public void Rights_combine_over_all_levels(ulong pml4e, ulong pdpte, ulong pde, string supervisor, string user) =>
+        Expect.Permissions(
+            Walker,
+            WithLeaf(3, 0x000f_edcb_a987_6007, pml4e, pdpte, pde), // PTE P|R/W|U/S, WB
+            Root, Va, supervisor, user, Expected(3, MemoryType.NormalCacheable), 3);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Not_present_at_each_level(int level)
+    {
+        // The same entries with P (bit 0) cleared at one level: 0x2006, 0x3006, 0x4006 and PTE R/W|U/S.
+        ulong[] path = [0x0000_0000_0000_2007, 0x0000_0000_0000_3007, 0x0000_0000_0000_4007, 0x000f_edcb_a987_6007];
+        path[level] &= ~1UL;
+        var memory = WithLeaf(3, path[3], path[0], path[1], path[2]);
+        Expect.FaultsAlways(Walker, memory, Root, Va, level, "P=0");
+    }
+
+    [Fact]
+    public void Empty_entry_is_not_present() =>
+        Expect.FaultsAlways(Walker, new FrameMemory().Entry(0x1000, 0, 0x2007), Root, Va, 0, "P=0");
+
+    [Theory]
+    [InlineData(0, 0x0000_0000_0000_2087UL)] // PML4E P|R/W|U/S|PS: PS is reserved in a PML4E (Table 4-15)
+    [InlineData(1, 0x000f_edcb_8000_2087UL)] // 1G PDPTE P|R/W|U/S|PS with bit 13 set (bits 29:13 reserved, Table 4-16)
+    [InlineData(1, 0x000f_edcb_a000_0087UL)] // 1G PDPTE with bit 29 set
+    [InlineData(2, 0x000f_edcb_a980_2087UL)] // 2M PDE P|R/W|U/S|PS with bit 13 set (bits 20:13 reserved, Table 4-18)
+    [InlineData(2, 0x000f_edcb_a990_0087UL)] // 2M PDE with bit 20 set
+    public void Reserved_bits_fault(int level, ulong entry)
+    {
+        FrameMemory memory = level == 0 ? new FrameMemory().Entry(0x1000, 1, entry) : WithLeaf(level, entry);
+        Expect.FaultsAlways(Walker, memory, Root, Va, level, "reserved");
+    }
+
+    [Fact]
+    public void Pat_bit_of_a_huge_leaf_is_not_a_reserved_bit() =>
+        Expect.Translates(
+            Walker, WithLeaf(2, 0x000f_edcb_a980_1087), Root, Va, Access.Read, Privilege.User, // P|R/W|U/S|PS|PAT(12)
+            Expected(2, MemoryType.NormalCacheable));
+
+    [Theory]
+    [InlineData(0x0000_8000_0000_0000UL)] // bit 47 set, bits 63:48 clear
+    [InlineData(0xffff_7fff_ffff_f000UL)] // bits 63:48 set, bit 47 clear
+    [InlineData(0x8000_0080_8060_4abcUL)] // Va with bit 63 set
+    [InlineData(0x0001_0080_8060_4abcUL)] // Va with bit 48 set
+    public void Non_canonical_address_faults_at_level_0(ulong va) =>
+        Expect.FaultsAlways(Walker, WithLeaf(3, 0x000f_edcb_a987_6007), Root, va, 0, "canonical");
+
+    [Fact]
+    public void High_half_uses_the_upper_root_entries()
+    {
+        // 0xffff_ff80_8060_4abc: PML4 index 511, then 2, 3, 4 as for Va.
+        var memory = WithLeaf(3, 0x000f_edcb_a987_6003) // PTE P|R/W, WB
+            .Entry(0x1000, 511, 0x0000_0000_0000_2003);  // PML4E P|R/W, PDPT at 0x2000
+        memory.Entry(0x1000, 1, 0);                       // and nothing at index 1
+        Expect.Permissions(Walker, memory, Root, 0xffff_ff80_8060_4abc, "rwx", "---", Expected(3, MemoryType.NormalCacheable), 3);
+        Expect.FaultsAlways(Walker, memory, Root, Va, 0, "P=0");
+    }
+
+    [Fact]
+    public void Table_outside_memory_is_a_bus_error_at_the_level_read()
+    {
+        var memory = new FrameMemory().Entry(0x1000, 1, 0x0000_0000_0009_0007); // PML4E P|R/W|U/S, PDPT at 0x9_0000 (absent)
+        Expect.FaultsAlways(Walker, memory, Root, Va, 1, "no memory");
+    }
+
+    [Fact]
+    public void Ignored_bits_do_not_matter()
+    {
+        // Non-leaf entries with A (bit 5), ignored bits 11:8 and 62:52 set; a leaf with A, D, G (8), bits 11:9 and
+        // the protection-key bits 62:59 (ignored with CR4.PKE=0).
+        var memory = WithLeaf(
+            3,
+            0x780f_edcb_a987_6f67, // PTE P|R/W|U/S|A|D|G, bits 11:9, bits 62:59 (PKEY 0xf)
+            0x7ff0_0000_0000_2f27, // PML4E P|R/W|U/S|A, bits 11:8, bits 62:52
+            0x7ff0_0000_0000_3f27, // PDPTE the same
+            0x7ff0_0000_0000_4f27); // PDE the same
+        Expect.Permissions(Walker, memory, Root, Va, "rw-", "rwx", Expected(3, MemoryType.NormalCacheable), 3);
+    }
+
+    [Fact]
+    public void Root_must_be_a_4K_aligned_52_bit_address()
+    {
+        var memory = new FrameMemory();
+        Assert.Throws<ArgumentOutOfRangeException>(() => Walker.Translate(memory, 0x1008, Va, Access.Read, Privilege.User));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Walker.Translate(memory, 1UL << 52, Va, Access.Read, Privilege.User));
+    }
+}
