@@ -1,0 +1,131 @@
+using PageTableModel;
+using PageTableModel.Hardware;
+using PageTableMultiarch.Harness;
+using HardwareWalkers = PageTableModel.Hardware.Walkers;
+
+namespace PageTableMultiarch.Properties.Walkers;
+
+/// <summary>
+/// What each architecture's MMU grants for a mapping's (effective) flags, under the configurations the walkers
+/// document (docs/encodings.md). One table per architecture, Supervisor / User:
+/// <code>
+/// x86_64   (WP=1, SMEP=1, SMAP=0) S: read; write if Write; execute if Execute and not User
+///                                 U: only User pages: read; write if Write; execute if Execute
+/// AArch64  (PAN=0, WXN=0)         EL1: read; write if Write; execute if Execute and not User (user pages are PXN)
+///                                 EL0: only User pages: read; write if Write; execute if Execute
+/// RISC-V   (SUM=0, MXR=0)         S: only non-User pages: read; write if Write; execute if Execute
+///                                 U: only User pages: read; write if Write; execute if Execute
+/// LoongArch (PLV0 / PLV3, RPLV=0) PLV0: read; write if Write; execute if Execute (User pages have PLV3 &gt;= 0)
+///                                 PLV3: only User pages: read; write if Write; execute if Execute
+/// Memory type: Device -> Device, else Uncached -> NormalUncached, else NormalCacheable;
+/// RISC-V (no Svpbmt) -> PlatformDefined always.
+/// </code>
+/// </summary>
+public static class HardwarePermissions
+{
+    public static bool Grants(TableKind kind, ModelFlags flags, Access access, Privilege privilege)
+    {
+        bool user = (flags & ModelFlags.User) != 0;
+        bool allowedHere = kind switch
+        {
+            TableKind.Sv39 or TableKind.Sv48 => privilege == Privilege.User ? user : !user,
+            _ => privilege == Privilege.Supervisor || user,
+        };
+        if (!allowedHere) return false;
+        return access switch
+        {
+            Access.Read => (flags & ModelFlags.Read) != 0,
+            Access.Write => (flags & ModelFlags.Write) != 0,
+            _ => (flags & ModelFlags.Execute) != 0
+                 && !(privilege == Privilege.Supervisor && user && kind is TableKind.X64 or TableKind.A64),
+        };
+    }
+
+    public static MemoryType Memory(TableKind kind, ModelFlags flags) =>
+        kind is TableKind.Sv39 or TableKind.Sv48 ? MemoryType.PlatformDefined
+        : (flags & ModelFlags.Device) != 0 ? MemoryType.Device
+        : (flags & ModelFlags.Uncached) != 0 ? MemoryType.NormalUncached
+        : MemoryType.NormalCacheable;
+}
+
+/// <summary>Impl's arena as the walkers' read-only physical memory: no memory outside it.</summary>
+public sealed class ArenaMemory(FrameArena arena) : IPhysicalMemory
+{
+    public bool TryRead64(ulong paddr, out ulong value)
+    {
+        var pa = new PhysAddr(paddr);
+        if ((paddr & 7) != 0 || !arena.Contains(pa))
+        {
+            value = 0;
+            return false;
+        }
+        value = arena.ReadUInt64(pa);
+        return true;
+    }
+}
+
+/// <summary>
+/// The after-step check of the walker properties: for sampled mappings of the model (first byte, last byte and
+/// one inside), the walker reading Impl's raw arena must give the model's translation, page size and memory type
+/// for every access the hardware grants and fault for every other; just outside each sampled mapping, where the
+/// model maps nothing, it must fault.
+/// </summary>
+public static class HardwareCheck
+{
+    private static readonly Access[] Accesses = [Access.Read, Access.Write, Access.Execute];
+    private static readonly Privilege[] Privileges = [Privilege.Supervisor, Privilege.User];
+
+    public static Action<StepContext> For(TableKind kind, int maxMappings = 12)
+    {
+        IHardwareWalker walker = HardwareWalkers.For(kind.ToString());
+        return ctx => Check(walker, ctx, maxMappings);
+    }
+
+    private static void Check(IHardwareWalker walker, StepContext ctx, int maxMappings)
+    {
+        var memory = new ArenaMemory(ctx.Arena);
+        ulong root = ctx.Impl.RootPaddr.Value;
+        var mappings = ctx.Model.Mappings;
+        int stride = Math.Max(1, mappings.Count / maxMappings);
+        for (int i = (ctx.Step % stride); i < mappings.Count; i += stride)
+        {
+            var m = mappings[i];
+            foreach (ulong addr in new[] { m.Va, m.Va + m.Size - 1, m.Va + (m.Size / 2) + 0x128 })
+            {
+                foreach (var access in Accesses)
+                    foreach (var privilege in Privileges)
+                        Expect(walker, memory, root, ctx, addr, access, privilege, m);
+            }
+            ExpectUnmapped(walker, memory, root, ctx, unchecked(m.Va - 1));
+            ExpectUnmapped(walker, memory, root, ctx, unchecked(m.Va + m.Size));
+        }
+    }
+
+    private static void Expect(IHardwareWalker walker, IPhysicalMemory memory, ulong root, StepContext ctx,
+        ulong addr, Access access, Privilege privilege, ModelMapping m)
+    {
+        var result = walker.Translate(memory, root, addr, access, privilege);
+        bool granted = HardwarePermissions.Grants(ctx.Kind, m.Flags, access, privilege);
+        if (granted)
+        {
+            var want = new Translation(m.Pa + (addr - m.Va), m.Size, HardwarePermissions.Memory(ctx.Kind, m.Flags));
+            if (result.Translation != want)
+                throw Fail(ctx, $"{walker.Name} {access}/{privilege} at 0x{addr:x} (model {m}): expected {want}, the MMU gives {result}");
+        }
+        else if (!result.IsFault)
+        {
+            throw Fail(ctx, $"{walker.Name} {access}/{privilege} at 0x{addr:x} (model {m}): expected a fault, the MMU gives {result}");
+        }
+    }
+
+    private static void ExpectUnmapped(IHardwareWalker walker, IPhysicalMemory memory, ulong root, StepContext ctx, ulong addr)
+    {
+        if (!ctx.Model.Arch.IsCanonical(addr) || ctx.Model.Translate(addr) is not null) return;
+        var result = walker.Translate(memory, root, addr, Access.Read, Privilege.Supervisor);
+        if (!result.IsFault)
+            throw Fail(ctx, $"{walker.Name} Read/Supervisor at unmapped 0x{addr:x}: expected a fault, the MMU gives {result}");
+    }
+
+    private static EquivalenceException Fail(StepContext ctx, string what) =>
+        new($"{ctx.Kind}, step {ctx.Step + 1} ({ctx.Op}): hardware walk differs: {what}.");
+}
