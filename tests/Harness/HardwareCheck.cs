@@ -1,9 +1,8 @@
 using PageTableModel;
 using PageTableModel.Hardware;
-using PageTableMultiarch.Harness;
 using HardwareWalkers = PageTableModel.Hardware.Walkers;
 
-namespace PageTableMultiarch.Properties.Walkers;
+namespace PageTableMultiarch.Harness;
 
 /// <summary>
 /// What each architecture's MMU grants for a mapping's (effective) flags, under the configurations the walkers
