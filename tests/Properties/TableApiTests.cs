@@ -1,0 +1,217 @@
+using Xunit;
+
+namespace PageTableMultiarch.Properties;
+
+/// <summary>Test-only x86_64 metadata that records TLB flushes (the host metadata's hook does nothing).</summary>
+public readonly struct CountingX64Meta : IPagingMetaData
+{
+    [ThreadStatic] private static List<ulong?>? s_flushes;
+
+    public static List<ulong?> Flushes => s_flushes ??= [];
+
+    public static int Levels => X64PagingMetaData.Levels;
+
+    public static int PaMaxBits => X64PagingMetaData.PaMaxBits;
+
+    public static int VaMaxBits => X64PagingMetaData.VaMaxBits;
+
+    public static bool VaddrIsValid(ulong vaddr) => X64PagingMetaData.VaddrIsValid(vaddr);
+
+    public static void FlushTlb(VirtAddr? vaddr) => Flushes.Add(vaddr?.Value);
+}
+
+/// <summary>Lifetime, factories, walk, copy-from and TLB flush behaviour of the tables.</summary>
+public sealed class TableApiTests
+{
+    private static readonly MappingFlags R = MappingFlags.Read;
+
+    [Fact]
+    public void EveryReadyTypeAllocatesItsRootOrReportsNoMemory()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 5);
+        using var x = X64PageTable.TryCreate(arena).Value;
+        using var a = A64PageTable.TryCreate(arena).Value;
+        using var s39 = Sv39PageTable.TryCreate(arena).Value;
+        using var s48 = Sv48PageTable.TryCreate(arena).Value;
+        using var la = La64PageTable.TryCreate(arena).Value;
+        Assert.Equal(5, arena.InUse);
+        Assert.Equal(PagingError.NoMemory, X64PageTable.TryCreate(arena).Error);
+        Assert.Equal(PagingError.NoMemory, A64PageTable.TryCreate(arena).Error);
+        Assert.Equal(PagingError.NoMemory, Sv39PageTable.TryCreate(arena).Error);
+        Assert.Equal(PagingError.NoMemory, Sv48PageTable.TryCreate(arena).Error);
+        Assert.Equal(PagingError.NoMemory, La64PageTable.TryCreate(arena).Error);
+        Assert.Equal(PagingError.NoMemory, PageTable64<X64PagingMetaData, X64Pte, ArenaHandler>.TryCreate(new ArenaHandler(arena)).Error);
+        Assert.Equal(new ulong[] { 0x10_0000, 0x10_1000, 0x10_2000, 0x10_3000, 0x10_4000 },
+            new[] { x.RootPaddr, a.RootPaddr, s39.RootPaddr, s48.RootPaddr, la.RootPaddr }.Select(p => p.Value));
+        Assert.Same(arena, x.Handler.Arena);
+    }
+
+    [Fact]
+    public void TheRootIsZeroedEvenWhenTheFrameWasDirty()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 1);
+        Assert.True(arena.TryAllocFrame(out var frame));
+        arena.WriteUInt64(frame + 0x100, 0xdead_beef);
+        arena.FreeFrame(frame);
+        using var pt = Sv39PageTable.TryCreate(arena).Value;
+        Assert.Equal(0UL, arena.ReadUInt64(frame + 0x100));
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x2000_0000)).Error);
+    }
+
+    [Fact]
+    public void IntermediateTablesAreZeroedEvenWhenTheFrameWasDirty()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
+        for (int i = 0; i < 8; i++) Assert.True(arena.TryAllocFrame(out _));
+        for (ulong f = 0; f < 8; f++)
+        {
+            var frame = new PhysAddr(0x10_0000 + f * 0x1000);
+            for (ulong off = 0; off < 0x1000; off += 8) arena.WriteUInt64(frame + off, 0x0000_0000_0030_0003); // present-looking junk
+            arena.FreeFrame(frame);
+        }
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        Assert.True(pt.Map(new VirtAddr(0x1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x2000)).Error);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x20_0000)).Error);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x4000_0000)).Error);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x80_0000_0000)).Error);
+    }
+
+    [Fact]
+    public void UseAfterDisposeThrowsAndDisposeIsIdempotent()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
+        var pt = X64PageTable.TryCreate(arena).Value;
+        Assert.True(pt.Map(new VirtAddr(0x1000), new PhysAddr(0x1000), PageSize.Size4K, R).IsOk);
+        Assert.False(pt.IsDisposed);
+        pt.Dispose();
+        pt.Dispose();
+        Assert.True(pt.IsDisposed);
+        Assert.Equal(0, arena.InUse);
+        var va = new VirtAddr(0x1000);
+        Assert.Throws<ObjectDisposedException>(() => pt.RootPaddr);
+        Assert.Throws<ObjectDisposedException>(() => pt.Map(va, new PhysAddr(0), PageSize.Size4K, R));
+        Assert.Throws<ObjectDisposedException>(() => pt.Unmap(va));
+        Assert.Throws<ObjectDisposedException>(() => pt.Query(va));
+        Assert.Throws<ObjectDisposedException>(() => pt.Protect(va, R));
+        Assert.Throws<ObjectDisposedException>(() => pt.Remap(va, new PhysAddr(0), R));
+        Assert.Throws<ObjectDisposedException>(() => pt.MapRegion(va, new PhysAddr(0), 0x1000, R, false, false));
+        Assert.Throws<ObjectDisposedException>(() => pt.UnmapRegion(va, 0x1000, false));
+        Assert.Throws<ObjectDisposedException>(() => pt.ProtectRegion(va, 0x1000, R, false));
+        Assert.Throws<ObjectDisposedException>(() => pt.Walk(1, null, null));
+        using var other = X64PageTable.TryCreate(arena).Value;
+        Assert.Throws<ObjectDisposedException>(() => pt.CopyFrom(other, va, 0x1000));
+        Assert.Throws<ObjectDisposedException>(() => other.CopyFrom(pt, va, 0x1000));
+    }
+
+    [Fact]
+    public void CallerBugsThrow()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        Assert.Throws<ArgumentOutOfRangeException>(() => pt.Map(new VirtAddr(0), new PhysAddr(0), (PageSize)0x2000, R));
+        Assert.Throws<ArgumentNullException>(() => pt.MapRegion(new VirtAddr(0), (Func<VirtAddr, PhysAddr>)null!, 0x1000, R, false, false));
+        Assert.Throws<ArgumentNullException>(() => pt.CopyFrom(null!, new VirtAddr(0), 0x1000));
+        Assert.Equal(1, arena.InUse);
+    }
+
+    [Fact]
+    public void WalkVisitsPresentEntriesInOrderWithALimitPerTable()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        foreach (ulong va in new ulong[] { 0x3000, 0x1000, 0x2000, 0xffff_8000_0000_0000 })
+            Assert.True(pt.Map(new VirtAddr(va), new PhysAddr(va & 0xffff_ffff), PageSize.Size4K, R).IsOk);
+
+        var pre = new List<(int Level, int Index, ulong Va)>();
+        var post = new List<(int Level, int Index, ulong Va)>();
+        pt.Walk(int.MaxValue, (l, i, v, _) => pre.Add((l, i, v.Value)), (l, i, v, _) => post.Add((l, i, v.Value)));
+        // Root entries 0 and 256, each with one table per level below, then the leaves.
+        Assert.Equal(new (int, int, ulong)[]
+        {
+            (0, 0, 0), (1, 0, 0), (2, 0, 0), (3, 1, 0x1000), (3, 2, 0x2000), (3, 3, 0x3000),
+            (0, 256, 0xffff_8000_0000_0000), (1, 0, 0xffff_8000_0000_0000), (2, 0, 0xffff_8000_0000_0000), (3, 0, 0xffff_8000_0000_0000),
+        }, pre);
+        Assert.Equal(new (int, int, ulong)[]
+        {
+            (3, 1, 0x1000), (3, 2, 0x2000), (3, 3, 0x3000), (2, 0, 0), (1, 0, 0), (0, 0, 0),
+            (3, 0, 0xffff_8000_0000_0000), (2, 0, 0xffff_8000_0000_0000), (1, 0, 0xffff_8000_0000_0000), (0, 256, 0xffff_8000_0000_0000),
+        }, post);
+
+        var limited = new List<(int, int)>();
+        pt.Walk(2, (l, i, _, _) => limited.Add((l, i)), null);
+        Assert.Equal(new (int, int)[] { (0, 0), (1, 0), (2, 0), (3, 1), (3, 2), (0, 256), (1, 0), (2, 0), (3, 0) }, limited);
+
+        int count = 0;
+        pt.Walk(0, (_, _, _, _) => count++, null);
+        pt.Walk(-1, (_, _, _, _) => count++, null);
+        Assert.Equal(0, count);
+        pt.Walk(1, null, null); // no callbacks at all is fine
+    }
+
+    [Fact]
+    public void CopyFromNeedsAnotherTableOnTheSameArena()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var otherArena = new FrameArena(new PhysAddr(0x20_0000), 4);
+        using var pt = Sv48PageTable.TryCreate(arena).Value;
+        using var foreign = Sv48PageTable.TryCreate(otherArena).Value;
+        using var source = Sv48PageTable.TryCreate(arena).Value;
+        Assert.True(source.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.Equal(PagingError.IncompatibleTable, pt.CopyFrom(pt, new VirtAddr(0), 0x1000).Error);
+        Assert.Equal(PagingError.IncompatibleTable, pt.CopyFrom(foreign, new VirtAddr(0), 0x1000).Error);
+        Assert.False(pt.IsBorrowedSlot(0));
+        Assert.True(pt.CopyFrom(source, new VirtAddr(0), 0).IsOk);
+        Assert.False(pt.IsBorrowedSlot(0));
+        Assert.True(pt.CopyFrom(source, new VirtAddr(0), 0x1000).IsOk);
+        Assert.True(pt.IsBorrowedSlot(0));
+        Assert.False(pt.IsBorrowedSlot(1));
+        Assert.Equal(new PhysAddr(0x9010), pt.Query(new VirtAddr(0x1010)).Value.Paddr);
+        Assert.Equal(PagingError.BorrowedEntry, pt.Map(new VirtAddr(0x5000), new PhysAddr(0), PageSize.Size4K, R).Error);
+    }
+
+    [Fact]
+    public void FlushesArePerPageUpToTheLimitThenOneWholeFlush()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.TryCreate(new ArenaHandler(arena)).Value;
+        var flushes = CountingX64Meta.Flushes;
+        flushes.Clear();
+
+        var map = pt.Map(new VirtAddr(0x7000), new PhysAddr(0x7000), PageSize.Size4K, R).Value;
+        Assert.Equal(new VirtAddr(0x7000), map.Vaddr);
+        Assert.Empty(flushes);
+        map.Ignore();
+        Assert.Empty(flushes);
+        map.Flush();
+        Assert.Equal(new ulong?[] { 0x7000 }, flushes);
+        flushes.Clear();
+
+        Assert.True(pt.MapRegion(new VirtAddr(0x10_0000), new PhysAddr(0x10_0000), 3 * 0x1000, R, false, flushTlbByPage: true).IsOk);
+        Assert.Equal(new ulong?[] { 0x10_0000, 0x10_1000, 0x10_2000 }, flushes);
+        flushes.Clear();
+        Assert.True(pt.ProtectRegion(new VirtAddr(0x10_0000), 3 * 0x1000, R | MappingFlags.Write, flushTlbByPage: false).Value is var all && true);
+        Assert.Empty(flushes);
+        all.Flush();
+        Assert.Equal(new ulong?[] { null }, flushes);
+        flushes.Clear();
+
+        const int pages = PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 10;
+        Assert.True(pt.MapRegion(new VirtAddr(0x20_0000), new PhysAddr(0), pages * 0x1000UL, R, false, flushTlbByPage: true).IsOk);
+        Assert.Equal(PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 1, flushes.Count);
+        Assert.Equal(0x20_0000UL, flushes[0]);
+        Assert.Null(flushes[^1]);
+        flushes.Clear();
+        Assert.True(pt.UnmapRegion(new VirtAddr(0x20_0000), pages * 0x1000UL, flushTlbByPage: true).IsOk);
+        Assert.Equal(PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 1, flushes.Count);
+        Assert.Null(flushes[^1]);
+        flushes.Clear();
+        Assert.True(pt.UnmapRegion(new VirtAddr(0x10_0000), 0x1000, flushTlbByPage: true).IsOk);
+        Assert.Equal(new ulong?[] { 0x10_0000 }, flushes);
+        flushes.Clear();
+
+        // A failed region operation flushes nothing.
+        Assert.Equal(PagingError.AlreadyMapped, pt.MapRegion(new VirtAddr(0x10_1000), new PhysAddr(0), 0x1000, R, false, true).Error);
+        Assert.Empty(flushes);
+    }
+}
