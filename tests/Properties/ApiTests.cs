@@ -155,12 +155,18 @@ public sealed class ValueTypeTests
     [Fact]
     public void EntriesDescribeThemselves()
     {
-        Assert.Contains("0000000000002007", X64Pte.NewTable(new PhysAddr(0x2000)).ToString(), StringComparison.Ordinal);
-        Assert.Contains("PA:0x2000", A64Pte.NewPage(new PhysAddr(0x2000), MappingFlags.Read, false).ToString(), StringComparison.Ordinal);
-        Assert.Contains("block", A64Pte.NewPage(new PhysAddr(0x20_0000), MappingFlags.Read, true).ToString(), StringComparison.Ordinal);
-        Assert.Contains("huge", X64Pte.NewPage(new PhysAddr(0x20_0000), MappingFlags.Read, true).ToString(), StringComparison.Ordinal);
-        Assert.Contains("PA:0x3000", Rv64Pte.NewPage(new PhysAddr(0x3000), MappingFlags.Read, false).ToString(), StringComparison.Ordinal);
-        Assert.Contains("PA:0x4000", LA64Pte.NewPage(new PhysAddr(0x4000), MappingFlags.Read, false).ToString(), StringComparison.Ordinal);
+        const MappingFlags R = MappingFlags.Read;
+        Assert.Equal("X64Pte(0x8000000000005061, PA:0x5000, Read)", X64Pte.NewPage(new PhysAddr(0x5000), R, false).ToString());
+        Assert.Equal("X64Pte(0x80000000002000e1, PA:0x200000, Read, huge)", X64Pte.NewPage(new PhysAddr(0x20_0000), R, true).ToString());
+        Assert.StartsWith("A64Pte(0x", A64Pte.NewPage(new PhysAddr(0x2000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x2000, Read)", A64Pte.NewPage(new PhysAddr(0x2000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x200000, Read, block)", A64Pte.NewPage(new PhysAddr(0x20_0000), R, true).ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("Rv64Pte(0x", Rv64Pte.NewPage(new PhysAddr(0x3000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x3000, Read, leaf)", Rv64Pte.NewPage(new PhysAddr(0x3000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x3000, None)", Rv64Pte.NewTable(new PhysAddr(0x3000)).ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("LA64Pte(0x", LA64Pte.NewPage(new PhysAddr(0x4000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x4000, Read)", LA64Pte.NewPage(new PhysAddr(0x4000), R, false).ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("PA:0x200000, Read, huge)", LA64Pte.NewPage(new PhysAddr(0x20_0000), R, true).ToString(), StringComparison.Ordinal);
     }
 }
 

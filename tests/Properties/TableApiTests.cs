@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace PageTableMultiarch.Properties;
@@ -109,7 +110,8 @@ public sealed class TableApiTests
     {
         using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
         using var pt = X64PageTable.TryCreate(arena).Value;
-        Assert.Throws<ArgumentOutOfRangeException>(() => pt.Map(new VirtAddr(0), new PhysAddr(0), (PageSize)0x2000, R));
+        var bad = Assert.Throws<ArgumentOutOfRangeException>(() => pt.Map(new VirtAddr(0), new PhysAddr(0), (PageSize)0x2000, R));
+        Assert.Contains("Not one of Size4K, Size2M, Size1G.", bad.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => pt.MapRegion(new VirtAddr(0), (Func<VirtAddr, PhysAddr>)null!, 0x1000, R, false, false));
         Assert.Throws<ArgumentNullException>(() => pt.CopyFrom(null!, new VirtAddr(0), 0x1000));
         Assert.Equal(1, arena.InUse);
@@ -210,8 +212,80 @@ public sealed class TableApiTests
         Assert.Equal(new ulong?[] { 0x10_0000 }, flushes);
         flushes.Clear();
 
+        Assert.True(pt.MapRegion(new VirtAddr(0x30_0000), new PhysAddr(0), 2 * 0x1000, R, false, false).IsOk);
+        flushes.Clear();
+        Assert.True(pt.ProtectRegion(new VirtAddr(0x30_0000), 2 * 0x1000, R, flushTlbByPage: true).IsOk);
+        Assert.Equal(new ulong?[] { 0x30_0000, 0x30_1000 }, flushes);
+        flushes.Clear();
+        Assert.True(pt.ProtectRegion(new VirtAddr(0x20_0000), 0, R, flushTlbByPage: true).IsOk);
+        Assert.Empty(flushes);
+
         // A failed region operation flushes nothing.
         Assert.Equal(PagingError.AlreadyMapped, pt.MapRegion(new VirtAddr(0x10_1000), new PhysAddr(0), 0x1000, R, false, true).Error);
         Assert.Empty(flushes);
+    }
+}
+
+/// <summary>A handler that counts how often the table turns a physical address into a pointer: one per table visited.</summary>
+public readonly unsafe struct CountingHandler(FrameArena arena, StrongBox<long> lookups) : IPagingHandler
+{
+    public bool TryAllocFrame(out PhysAddr paddr) => arena.TryAllocFrame(out paddr);
+
+    public void DeallocFrame(PhysAddr paddr) => arena.FreeFrame(paddr);
+
+    public byte* PhysToHost(PhysAddr paddr)
+    {
+        lookups.Value++;
+        return arena.FramePointer(paddr);
+    }
+}
+
+/// <summary>
+/// Region operations descend once and stay in the last-level table while the region continues (the cursor):
+/// the number of table lookups grows with the number of tables, not with the number of pages.
+/// </summary>
+public sealed class CursorTests
+{
+    private const ulong Pages = 2048; // 8 MiB: four last-level tables
+
+    [Fact]
+    public void RegionOperationsVisitEachTableAFewTimesNotEachPage()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        var lookups = new StrongBox<long>();
+        using var pt = PageTable64<X64PagingMetaData, X64Pte, CountingHandler>.TryCreate(new CountingHandler(arena, lookups)).Value;
+        var va = new VirtAddr(0x4000_0000);
+
+        lookups.Value = 0;
+        Assert.True(pt.MapRegion(va, new PhysAddr(0), Pages * 0x1000, MappingFlags.Read, false, false).IsOk);
+        long map = lookups.Value;
+        lookups.Value = 0;
+        Assert.True(pt.MapRegion(new VirtAddr(0x8000_0000), v => new PhysAddr(v.Value - 0x8000_0000), Pages * 0x1000, MappingFlags.Read, false, false).IsOk);
+        long mapCallback = lookups.Value;
+        lookups.Value = 0;
+        Assert.True(pt.ProtectRegion(va, Pages * 0x1000, MappingFlags.Read | MappingFlags.Write, false).IsOk);
+        long protect = lookups.Value;
+        lookups.Value = 0;
+        Assert.True(pt.UnmapRegion(va, Pages * 0x1000, false).IsOk);
+        long unmap = lookups.Value;
+
+        // A walk from the root per page would cost 4 lookups a page (8192); the cursor needs a handful per table.
+        Assert.InRange(map, 4, 64);
+        Assert.InRange(mapCallback, 4, 64);
+        Assert.InRange(protect, 4, 64);
+        Assert.InRange(unmap, 4, 64);
+    }
+
+    [Fact]
+    public void AFailedRegionMapRollsBackWithoutLeaks()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        var lookups = new StrongBox<long>();
+        using var pt = PageTable64<X64PagingMetaData, X64Pte, CountingHandler>.TryCreate(new CountingHandler(arena, lookups)).Value;
+        Assert.True(pt.Map(new VirtAddr(0x4000_0000 + 700 * 0x1000), new PhysAddr(0), PageSize.Size4K, MappingFlags.Read).IsOk);
+        Assert.Equal(PagingError.AlreadyMapped, pt.MapRegion(new VirtAddr(0x4000_0000), new PhysAddr(0), Pages * 0x1000, MappingFlags.Read, false, false).Error);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x4000_0000)).Error);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x4000_0000 + 699 * 0x1000)).Error);
+        Assert.True(pt.Query(new VirtAddr(0x4000_0000 + 700 * 0x1000)).IsOk);
     }
 }

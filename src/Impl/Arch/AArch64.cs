@@ -228,6 +228,7 @@ public struct A64Pte : IGenericPte<A64Pte>
     public override readonly string ToString() =>
         $"A64Pte(0x{_bits:x16}, {Paddr}, {Flags}{(IsHuge ? ", block" : "")})";
 
+    // Stryker disable Assignment : Encode and Decode build a value bit by bit; each |= sets a bit the value does not hold yet, so the ^= mutant is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
@@ -272,4 +273,5 @@ public struct A64Pte : IGenericPte<A64Pte>
             flags |= MappingFlags.Uncached;
         return flags;
     }
+    // Stryker restore Assignment
 }

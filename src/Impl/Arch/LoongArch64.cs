@@ -240,6 +240,7 @@ public struct LA64Pte : IGenericPte<LA64Pte>
     public override readonly string ToString() =>
         $"LA64Pte(0x{_bits:x16}, {Paddr}, {Flags}{(IsHuge ? ", huge" : "")})";
 
+    // Stryker disable Assignment : Encode and Decode build a value bit by bit; each |= sets a bit the value does not hold yet, so the ^= mutant is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
@@ -282,4 +283,5 @@ public struct LA64Pte : IGenericPte<LA64Pte>
             flags |= MappingFlags.Uncached;
         return flags;
     }
+    // Stryker restore Assignment
 }

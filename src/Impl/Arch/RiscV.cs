@@ -242,6 +242,7 @@ public struct Rv64Pte : IGenericPte<Rv64Pte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ToPpnField(ulong paddr) => (paddr >> PpnShift) & PpnMask;
 
+    // Stryker disable Assignment : Encode and Decode build a value bit by bit; each |= sets a bit the value does not hold yet, so the ^= mutant is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags)
     {
@@ -271,4 +272,5 @@ public struct Rv64Pte : IGenericPte<Rv64Pte>
             flags |= MappingFlags.User;
         return flags;
     }
+    // Stryker restore Assignment
 }

@@ -203,6 +203,7 @@ public struct X64Pte : IGenericPte<X64Pte>
     public override readonly string ToString() =>
         $"X64Pte(0x{_bits:x16}, {Paddr}, {Flags}{(IsHuge ? ", huge" : "")})";
 
+    // Stryker disable Assignment : Encode and Decode build a value bit by bit; each |= sets a bit the value does not hold yet, so the ^= mutant is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
@@ -238,4 +239,5 @@ public struct X64Pte : IGenericPte<X64Pte>
             flags |= (bits & WriteThrough) != 0 ? MappingFlags.Device : MappingFlags.Uncached;
         return flags;
     }
+    // Stryker restore Assignment
 }

@@ -96,14 +96,11 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             {
                 error = MapLeaf(cur, pa, level, flags, out TPte* table);
                 if (error != 0) break;
+                // After a huge step the old key names a window already passed, so it can never match again.
                 if (level == LeafLevel)
                 {
                     leafTable = table;
                     leafKey = cur >> LeafTableShift;
-                }
-                else
-                {
-                    leafKey = ulong.MaxValue;
                 }
             }
             flusher.Page(cur);

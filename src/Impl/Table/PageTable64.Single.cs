@@ -65,6 +65,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             if (level == LeafLevel || target->IsHuge) return PagingError.AlreadyMapped;
             PhysAddr sub = target->Paddr;
             if (SubtreeHasMapping(sub, level + 1)) return PagingError.AlreadyMapped;
+            // Stryker disable once Arithmetic : the subtree maps nothing, so no entry in it is a leaf and the level
+            // FreeSubtree is told only matters for leaves; level - 1 frees the same tables (tests/Mutation/README.md)
             FreeSubtree(sub, level + 1);
         }
         *target = TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel);
