@@ -20,7 +20,6 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
 
     private const ulong Size2M = 0x20_0000;
     private const ulong Size1G = 0x4000_0000;
-    private const int LeafTableShift = 21; // a last-level table covers 2 MiB
 
     /// <summary>
     /// Maps <c>[vaddr, vaddr + size)</c>, asking <paramref name="getPaddr"/> for each page's frame (the original's
@@ -59,9 +58,9 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
 
         var flusher = new PageFlusher(flushTlbByPage);
+        // A 4K leaf with the flags and no address: each page is this with its frame set (SetPaddr keeps the rest).
+        TPte template = TPte.NewPage(default, flags, false);
         ulong cur = va, rest = size;
-        TPte* leafTable = null;
-        ulong leafKey = ulong.MaxValue; // cur >> 21 of leafTable; never a real key
         while (rest != 0)
         {
             ulong pa = source.GetPaddr(new VirtAddr(cur)).Value;
@@ -85,27 +84,30 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
             if (!PaFits(pa, step)) { error = PagingError.InvalidPhysAddr; break; }
             if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
-
-            if (level == LeafLevel && (cur >> LeafTableShift) == leafKey)
-            {
-                TPte* e = leafTable + Index(cur, LeafLevel);
-                if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
-                *e = TPte.NewPage(new PhysAddr(pa), flags, false);
-            }
-            else
-            {
-                error = MapLeaf(cur, pa, level, flags, out TPte* table);
-                if (error != 0) break;
-                // After a huge step the old key names a window already passed, so it can never match again.
-                if (level == LeafLevel)
-                {
-                    leafTable = table;
-                    leafKey = cur >> LeafTableShift;
-                }
-            }
+            error = MapLeaf(cur, pa, level, flags, out TPte* table);
+            if (error != 0) break;
             flusher.Page(cur);
+            TPte* e = table + Index(cur, level) + 1;
             cur += step; // may wrap to 0 after the last page of the address space
             rest -= step;
+            if (level != LeafLevel) continue;
+
+            // Stay in this last-level table while the region does. Inside it no address is 2M-aligned (no huge
+            // step) and all lie in the same root slot (no borrowed slot), so only the frame and the entry are checked.
+            for (TPte* end = table + EntryCount; rest != 0 && e != end; e++)
+            {
+                pa = source.GetPaddr(new VirtAddr(cur)).Value;
+                if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
+                if (!PaFits(pa, FrameArena.FrameSize)) { error = PagingError.InvalidPhysAddr; break; }
+                if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
+                TPte entry = template;
+                entry.SetPaddr(new PhysAddr(pa));
+                *e = entry;
+                flusher.Page(cur);
+                cur += FrameArena.FrameSize;
+                rest -= FrameArena.FrameSize;
+            }
+            if (error != 0) break;
         }
 
         if (error != 0)
@@ -178,32 +180,25 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     private PagingError ForEachLeaf<TAction>(ulong va, ulong size, ref TAction action) where TAction : struct, ILeafAction
     {
         ulong cur = va, rest = size;
-        TPte* leafTable = null;
-        ulong leafKey = ulong.MaxValue;
         while (rest != 0)
         {
             if (IsBorrowedAddress(cur)) return PagingError.BorrowedEntry;
-            TPte* e;
-            ulong step;
-            int level;
-            if ((cur >> LeafTableShift) == leafKey)
-            {
-                e = leafTable + Index(cur, LeafLevel);
-                if (!e->IsPresent) return PagingError.NotMapped;
-                step = FrameArena.FrameSize;
-                level = LeafLevel;
-            }
-            else
-            {
-                if (!TryFindLeaf(cur, out e, out level, out TPte* table)) return PagingError.NotMapped;
-                step = SizeAt(level);
-                if ((cur & (step - 1)) != 0 || step > rest) return PagingError.MappedToHugePage;
-                leafKey = level == LeafLevel ? cur >> LeafTableShift : ulong.MaxValue;
-                leafTable = table;
-            }
+            if (!TryFindLeaf(cur, out TPte* e, out int level, out TPte* table)) return PagingError.NotMapped;
+            ulong step = SizeAt(level);
+            if ((cur & (step - 1)) != 0 || step > rest) return PagingError.MappedToHugePage;
             action.Apply(e, level != LeafLevel, cur);
             cur += step;
             rest -= step;
+            if (level != LeafLevel) continue;
+
+            // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
+            for (TPte* end = table + EntryCount; rest != 0 && ++e != end;)
+            {
+                if (!e->IsPresent) return PagingError.NotMapped;
+                action.Apply(e, false, cur);
+                cur += FrameArena.FrameSize;
+                rest -= FrameArena.FrameSize;
+            }
         }
         return 0;
     }

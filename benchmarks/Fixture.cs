@@ -1,0 +1,73 @@
+using PageTableModel;
+
+namespace PageTableMultiarch.Benchmarks;
+
+/// <summary>Shared sizes, addresses and checked helpers. A benchmark whose operation fails throws, so a broken
+/// benchmark cannot report a fast time for doing nothing.</summary>
+public static class Fixture
+{
+    public const ulong Page = 0x1000;
+    public const ulong OneGiB = 0x4000_0000;
+    public const int PagesPerGiB = (int)(OneGiB / Page); // 262,144
+
+    /// <summary>Where regions start: 1 GiB, canonical and in the lower half for every architecture (Sv39 too).</summary>
+    public const ulong RegionVa = 0x4000_0000;
+
+    /// <summary>The physical start of mapped regions: 4 GiB, inside every architecture's physical width.</summary>
+    public const ulong RegionPa = 0x1_0000_0000;
+
+    public const MappingFlags Flags = MappingFlags.Read | MappingFlags.Write;
+    public const MappingFlags OtherFlags = MappingFlags.Read | MappingFlags.Execute;
+    public const ModelFlags ModelRw = ModelFlags.Read | ModelFlags.Write;
+    public const ModelFlags ModelRx = ModelFlags.Read | ModelFlags.Execute;
+
+    /// <summary>An arena with every page touched up front, so timings do not include the OS's first-touch faults.</summary>
+    public static FrameArena Arena(int frames) => new(new PhysAddr(0x8000_0000), frames, prefault: true);
+
+    public static PageTable64<TMeta, TPte, ArenaHandler> NewTable<TMeta, TPte>(FrameArena arena)
+        where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
+    {
+        var created = PageTable64<TMeta, TPte, ArenaHandler>.TryCreate(new ArenaHandler(arena));
+        if (!created.TryGetValue(out var table)) throw new InvalidOperationException($"No frame for the root: {created}");
+        return table;
+    }
+
+    /// <summary>The model's description of the architecture behind <typeparamref name="TMeta"/>.</summary>
+    public static ArchSpec ModelArch<TMeta>() where TMeta : struct, IPagingMetaData =>
+        typeof(TMeta) == typeof(X64PagingMetaData) ? ArchSpec.X86_64
+        : typeof(TMeta) == typeof(A64PagingMetaData) ? ArchSpec.AArch64
+        : typeof(TMeta) == typeof(Sv39MetaData) ? ArchSpec.Sv39
+        : typeof(TMeta) == typeof(Sv48MetaData) ? ArchSpec.Sv48
+        : typeof(TMeta) == typeof(LA64MetaData) ? ArchSpec.LoongArch64
+        : throw new ArgumentException($"No model architecture for {typeof(TMeta).Name}.");
+
+    public static void Check(PagingResult result, string what)
+    {
+        if (!result.IsOk) throw new InvalidOperationException($"{what} failed: {result}");
+    }
+
+    public static void Check<T>(PagingResult<T> result, string what)
+    {
+        if (!result.IsOk) throw new InvalidOperationException($"{what} failed: {result}");
+    }
+
+    public static void Check<T>(ModelResult<T> result, string what)
+    {
+        if (!result.IsOk) throw new InvalidOperationException($"{what} failed in the model: {result}");
+    }
+
+    /// <summary>Distinct random 4K-aligned virtual addresses in the lower half of a <paramref name="vaBits"/>-bit space.</summary>
+    public static ulong[] ScatteredPages(int count, int vaBits, int seed)
+    {
+        var rng = new Random(seed);
+        var seen = new HashSet<ulong>();
+        var pages = new ulong[count];
+        ulong pageCount = 1UL << (vaBits - 1 - 12);
+        for (int i = 0; i < count;)
+        {
+            ulong va = ((ulong)rng.NextInt64(1, (long)pageCount)) << 12;
+            if (seen.Add(va)) pages[i++] = va;
+        }
+        return pages;
+    }
+}

@@ -1,0 +1,78 @@
+using BenchmarkDotNet.Attributes;
+using PageTableModel;
+
+namespace PageTableMultiarch.Benchmarks;
+
+/// <summary>Query of 1 Mi random addresses inside a warm 1 GiB region of 4K pages; time per address.</summary>
+[GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
+[GenericTypeArguments(typeof(A64PagingMetaData), typeof(A64Pte))]
+[GenericTypeArguments(typeof(Sv39MetaData), typeof(Rv64Pte))]
+[GenericTypeArguments(typeof(Sv48MetaData), typeof(Rv64Pte))]
+[GenericTypeArguments(typeof(LA64MetaData), typeof(LA64Pte))]
+[BenchmarkCategory("Query")]
+public class QueryBenchmarks<TMeta, TPte>
+    where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
+{
+    private const int Count = 1 << 20;
+
+    private FrameArena _arena = null!;
+    private PageTable64<TMeta, TPte, ArenaHandler> _table = null!;
+    private ReferenceModel _model = null!;
+    private ulong[] _addresses = null!;
+    private ulong _expectedSum;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _arena = Fixture.Arena(1024);
+        _table = Fixture.NewTable<TMeta, TPte>(_arena);
+        Fixture.Check(_table.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "setup map");
+        _model = new ReferenceModel(Fixture.ModelArch<TMeta>());
+        Fixture.Check(_model.MapRegion(Fixture.RegionVa, v => Fixture.RegionPa + (v - Fixture.RegionVa), Fixture.OneGiB, Fixture.ModelRw, false), "setup map");
+        var rng = new Random(42);
+        _addresses = new ulong[Count];
+        _expectedSum = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            ulong offset = (ulong)rng.NextInt64(0, (long)Fixture.OneGiB);
+            _addresses[i] = Fixture.RegionVa + offset;
+            _expectedSum += Fixture.RegionPa + offset; // Query translates the byte, not just its page
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _table.Dispose();
+        _arena.Dispose();
+    }
+
+    [Benchmark(OperationsPerInvoke = Count)]
+    public ulong Query_Impl()
+    {
+        ulong sum = 0;
+        foreach (ulong va in _addresses)
+        {
+            var result = _table.Query(new VirtAddr(va));
+            if (!result.TryGetValue(out var hit)) throw new InvalidOperationException($"query 0x{va:x}: {result}");
+            sum += hit.Paddr.Value;
+        }
+        return Verified(sum);
+    }
+
+    [Benchmark(OperationsPerInvoke = Count, Baseline = true)]
+    public ulong Query_Model()
+    {
+        ulong sum = 0;
+        foreach (ulong va in _addresses)
+        {
+            var result = _model.Query(va);
+            if (!result.IsOk) throw new InvalidOperationException($"model query 0x{va:x}: {result}");
+            sum += result.Value.Pa;
+        }
+        return Verified(sum);
+    }
+
+    private ulong Verified(ulong sum) =>
+        sum == _expectedSum ? sum : throw new InvalidOperationException($"query sum 0x{sum:x}, expected 0x{_expectedSum:x}");
+}

@@ -1,0 +1,153 @@
+using BenchmarkDotNet.Attributes;
+using PageTableModel;
+
+namespace PageTableMultiarch.Benchmarks;
+
+/// <summary>
+/// Region operations over 1 GiB, for one table type. Each iteration runs one operation on a table prepared by the
+/// iteration setup (not timed), so every map starts from an empty table and has to allocate and zero its 512 leaf
+/// tables, as a real kernel mapping 1 GiB would. Three variants per operation:
+/// <list type="bullet">
+/// <item><c>Cursor</c>: Impl's region operation (descends once, stays in a leaf table while the region does);</item>
+/// <item><c>Walk</c>: the same result through Impl's single-page operations, one walk from the root per page (what the
+/// original crate's region operations do);</item>
+/// <item><c>Model</c>: the dictionary reference model, the baseline.</item>
+/// </list>
+/// Times are per 4 KiB page (<c>OperationsPerInvoke</c>) except for the huge-page map, which is per call.
+/// </summary>
+[GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
+[GenericTypeArguments(typeof(A64PagingMetaData), typeof(A64Pte))]
+[GenericTypeArguments(typeof(Sv39MetaData), typeof(Rv64Pte))]
+[GenericTypeArguments(typeof(Sv48MetaData), typeof(Rv64Pte))]
+[GenericTypeArguments(typeof(LA64MetaData), typeof(LA64Pte))]
+[InvocationCount(1)]
+[BenchmarkCategory("Region")]
+public class RegionBenchmarks<TMeta, TPte>
+    where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
+{
+    private const ulong HugeVa = Fixture.RegionVa + Fixture.Page; // unaligned by 4K: 4K, 2M and 1G steps all occur
+    private const ulong HugePa = Fixture.RegionPa + Fixture.Page;
+
+    private FrameArena _arena = null!;
+    private PageTable64<TMeta, TPte, ArenaHandler>? _table;
+    private ReferenceModel? _model;
+    private readonly Func<VirtAddr, PhysAddr> _implPaddr = v => new PhysAddr(Fixture.RegionPa + (v.Value - Fixture.RegionVa));
+    private readonly Func<ulong, ulong> _modelPaddr = v => Fixture.RegionPa + (v - Fixture.RegionVa);
+
+    [GlobalSetup]
+    public void GlobalSetup() => _arena = Fixture.Arena(1024);
+
+    [GlobalCleanup]
+    public void GlobalCleanup() => _arena.Dispose();
+
+    // ---- iteration setups (not timed) ----
+
+    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk), nameof(MapHuge_Cursor), nameof(MapHuge_Walk)])]
+    public void EmptyTable() => _table = Fixture.NewTable<TMeta, TPte>(_arena);
+
+    [IterationSetup(Targets = [nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
+    public void MappedTable()
+    {
+        _table = Fixture.NewTable<TMeta, TPte>(_arena);
+        Fixture.Check(_table.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "setup map");
+    }
+
+    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk), nameof(MapHuge_Cursor), nameof(MapHuge_Walk),
+        nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
+    public void DisposeTable()
+    {
+        _table!.Dispose();
+        if (_arena.InUse != 0) throw new InvalidOperationException($"{_arena.InUse} frames leaked");
+    }
+
+    [IterationSetup(Targets = [nameof(Map4K_Model), nameof(MapHuge_Model)])]
+    public void EmptyModel() => _model = new ReferenceModel(Fixture.ModelArch<TMeta>());
+
+    [IterationSetup(Targets = [nameof(Unmap4K_Model), nameof(Protect4K_Model)])]
+    public void MappedModel()
+    {
+        _model = new ReferenceModel(Fixture.ModelArch<TMeta>());
+        Fixture.Check(_model.MapRegion(Fixture.RegionVa, _modelPaddr, Fixture.OneGiB, Fixture.ModelRw, false), "setup map");
+    }
+
+    // ---- map 1 GiB of 4K pages ----
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_Cursor() =>
+        Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "map");
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_CursorCallback() =>
+        Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), _implPaddr, Fixture.OneGiB, Fixture.Flags, false, false), "map");
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_Walk()
+    {
+        var table = _table!;
+        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
+            Fixture.Check(table.Map(new VirtAddr(Fixture.RegionVa + off), new PhysAddr(Fixture.RegionPa + off), PageSize.Size4K, Fixture.Flags), "map");
+    }
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_Model() =>
+        Fixture.Check(_model!.MapRegion(Fixture.RegionVa, _modelPaddr, Fixture.OneGiB, Fixture.ModelRw, false), "map");
+
+    // ---- map 1 GiB, huge pages allowed, start 4K past a 1G boundary (511 x 4K, 511 x 2M, 1 x 4K) ----
+
+    [Benchmark, BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
+    public void MapHuge_Cursor() =>
+        Fixture.Check(_table!.MapRegion(new VirtAddr(HugeVa), new PhysAddr(HugePa), Fixture.OneGiB, Fixture.Flags, true, false), "map");
+
+    [Benchmark, BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
+    public void MapHuge_Walk()
+    {
+        var table = _table!;
+        ulong done = 0;
+        while (done < Fixture.OneGiB)
+        {
+            ulong va = HugeVa + done, pa = HugePa + done, rest = Fixture.OneGiB - done;
+            PageSize size = ((va | pa) & 0x3FFF_FFFF) == 0 && rest >= 0x4000_0000 ? PageSize.Size1G
+                : ((va | pa) & 0x1F_FFFF) == 0 && rest >= 0x20_0000 ? PageSize.Size2M
+                : PageSize.Size4K;
+            Fixture.Check(table.Map(new VirtAddr(va), new PhysAddr(pa), size, Fixture.Flags), "map");
+            done += (ulong)size;
+        }
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
+    public void MapHuge_Model() =>
+        Fixture.Check(_model!.MapRegion(HugeVa, v => HugePa + (v - HugeVa), Fixture.OneGiB, Fixture.ModelRw, true), "map");
+
+    // ---- unmap 1 GiB of 4K pages ----
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
+    public void Unmap4K_Cursor() => Fixture.Check(_table!.UnmapRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, false), "unmap");
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
+    public void Unmap4K_Walk()
+    {
+        var table = _table!;
+        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
+            Fixture.Check(table.Unmap(new VirtAddr(Fixture.RegionVa + off)), "unmap");
+    }
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
+    public void Unmap4K_Model() => Fixture.Check(_model!.UnmapRegion(Fixture.RegionVa, Fixture.OneGiB), "unmap");
+
+    // ---- protect 1 GiB of 4K pages ----
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Protect 1 GiB, 4K pages")]
+    public void Protect4K_Cursor() =>
+        Fixture.Check(_table!.ProtectRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, Fixture.OtherFlags, false), "protect");
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Protect 1 GiB, 4K pages")]
+    public void Protect4K_Walk()
+    {
+        var table = _table!;
+        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
+            Fixture.Check(table.Protect(new VirtAddr(Fixture.RegionVa + off), Fixture.OtherFlags), "protect");
+    }
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Protect 1 GiB, 4K pages")]
+    public void Protect4K_Model() => Fixture.Check(_model!.ProtectRegion(Fixture.RegionVa, Fixture.OneGiB, Fixture.ModelRx), "protect");
+}
