@@ -288,4 +288,62 @@ public sealed class CursorTests
         Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(0x4000_0000 + 699 * 0x1000)).Error);
         Assert.True(pt.Query(new VirtAddr(0x4000_0000 + 700 * 0x1000)).IsOk);
     }
+
+    [Theory]
+    [InlineData(0x800UL, PagingError.NotAligned)]
+    [InlineData(1UL << 52, PagingError.InvalidPhysAddr)]
+    public void ABadFrameInsideALastLevelTableStopsTheMapAndRollsBack(ulong badPa, PagingError expected)
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        const ulong va = 0x4000_0000;
+        // Page 5 of the first last-level table gets the bad frame; pages 0..4 were written before it.
+        var result = pt.MapRegion(new VirtAddr(va), v => new PhysAddr(v.Value == va + 5 * 0x1000 ? badPa : v.Value - va), 16 * 0x1000,
+            MappingFlags.Read, false, false);
+        Assert.Equal(expected, result.Error);
+        for (ulong page = 0; page < 16; page++)
+            Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(va + page * 0x1000)).Error);
+    }
+
+    [Fact]
+    public void TheLastFrameBelowThePhysicalWidthIsAcceptedInsideALastLevelTable()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        const ulong va = 0x4000_0000, last = (1UL << 52) - 0x1000;
+        Assert.True(pt.MapRegion(new VirtAddr(va), v => new PhysAddr(v.Value == va + 5 * 0x1000 ? last : v.Value - va), 16 * 0x1000,
+            MappingFlags.Read, false, false).IsOk);
+        Assert.Equal(new PhysAddr(last), pt.Query(new VirtAddr(va + 5 * 0x1000)).Value.Paddr);
+    }
+
+    [Fact]
+    public void AHoleInsideALastLevelTableStopsUnmapAndProtectBeforeAnyChange()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = X64PageTable.TryCreate(arena).Value;
+        const ulong va = 0x4000_0000;
+        Assert.True(pt.MapRegion(new VirtAddr(va), new PhysAddr(0), 16 * 0x1000, MappingFlags.Read, false, false).IsOk);
+        Assert.True(pt.Unmap(new VirtAddr(va + 9 * 0x1000)).IsOk);
+
+        Assert.Equal(PagingError.NotMapped, pt.ProtectRegion(new VirtAddr(va), 16 * 0x1000, MappingFlags.Read | MappingFlags.Write, false).Error);
+        Assert.Equal(PagingError.NotMapped, pt.UnmapRegion(new VirtAddr(va), 16 * 0x1000, false).Error);
+        for (ulong page = 0; page < 16; page++)
+        {
+            var q = pt.Query(new VirtAddr(va + page * 0x1000));
+            if (page == 9)
+            {
+                Assert.Equal(PagingError.NotMapped, q.Error);
+                continue;
+            }
+            Assert.Equal((new PhysAddr(page * 0x1000), MappingFlags.Read, PageSize.Size4K), q.Value);
+        }
+
+        // Up to the hole both succeed, and touch exactly those pages.
+        Assert.True(pt.ProtectRegion(new VirtAddr(va), 9 * 0x1000, MappingFlags.Read | MappingFlags.Write, false).IsOk);
+        Assert.Equal(MappingFlags.Read | MappingFlags.Write, pt.Query(new VirtAddr(va + 8 * 0x1000)).Value.Flags);
+        Assert.Equal(MappingFlags.Read, pt.Query(new VirtAddr(va + 10 * 0x1000)).Value.Flags);
+        Assert.True(pt.UnmapRegion(new VirtAddr(va), 9 * 0x1000, false).IsOk);
+        Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(va + 8 * 0x1000)).Error);
+        Assert.True(pt.Query(new VirtAddr(va + 10 * 0x1000)).IsOk);
+    }
 }
