@@ -19,6 +19,8 @@ public sealed class ValueTypeTests
         Assert.False(pa.IsAligned4K);
         Assert.True(new PhysAddr(0x4000_0000).IsAligned(PageSize.Size1G));
         Assert.True(new PhysAddr(0x3000).IsAligned4K);
+        Assert.Equal(new PhysAddr(0x3000), new PhysAddr(0x3000).AlignUp(0x1000)); // already aligned: unchanged
+        Assert.Equal(new PhysAddr(0x3000), new PhysAddr(0x2001).AlignUp(0x1000));
 
         var va = new VirtAddr(0xffff_8000_0020_0fff);
         Assert.Equal(new VirtAddr(0xffff_8000_0020_0000), va.AlignDown(PageSize.Size4K));
@@ -38,6 +40,13 @@ public sealed class ValueTypeTests
         Assert.True(new PhysAddr(0x1000).TryAdd(0x2000, out var sum));
         Assert.Equal(new PhysAddr(0x3000), sum);
         Assert.False(new PhysAddr(ulong.MaxValue - 0xfff).TryAdd(0x1000, out _));
+        Assert.True(new PhysAddr(ulong.MaxValue).TryAdd(0, out _));
+        Assert.True(new VirtAddr(0x5000).TryAdd(0, out var same) && same == new VirtAddr(0x5000));
+        Assert.True(new VirtAddr(ulong.MaxValue - 0xfff).TryAdd(0xfff, out _));
+        Assert.False(new VirtAddr(ulong.MaxValue - 0xfff).TryAdd(0x1000, out _));
+        Assert.True(new VirtAddr(0x5000) >= new VirtAddr(0x5000));
+        Assert.True(new VirtAddr(0x5001) >= new VirtAddr(0x5000));
+        Assert.False(new VirtAddr(0x4fff) >= new VirtAddr(0x5000));
         Assert.True(new PhysAddr(ulong.MaxValue - 0x1000).TryAdd(0x1000, out _));
         Assert.Equal(new PhysAddr(0), new PhysAddr(ulong.MaxValue).Add(1));
         Assert.Equal(new PhysAddr(0x1800), new PhysAddr(0x1000) + 0x800);
@@ -82,6 +91,8 @@ public sealed class ValueTypeTests
         Assert.Equal(0x1000UL, PageSize.Size2M.AlignOffset(0x40_1000));
         Assert.Equal(0x123UL, PageSize.Size4K.AlignOffset(0x5123));
         Assert.Equal(0x4000_0000UL, PageSize.Size1G.Bytes());
+        Assert.True(PageSize.Size4K.IsDefined());
+        Assert.True(PageSize.Size2M.IsDefined());
         Assert.True(PageSize.Size1G.IsDefined());
         Assert.False(((PageSize)0x2000).IsDefined());
 
@@ -135,6 +146,11 @@ public sealed class ValueTypeTests
         Assert.False(ok.Equals((object)5));
         Assert.Equal(PagingResult<int>.Ok(5).GetHashCode(), ok.GetHashCode());
         Assert.Equal(PagingResult<int>.Err(PagingError.NotMapped).GetHashCode(), err.GetHashCode());
+        // The hash is the error's number, or the value's hash (HashCode.Combine of the value) on success.
+        Assert.Equal((int)PagingError.NotMapped, err.GetHashCode());
+        Assert.Equal(HashCode.Combine(5), ok.GetHashCode());
+        Assert.Contains("NotMapped; there is no value", Assert.Throws<InvalidOperationException>(() => err.Value).Message, StringComparison.Ordinal);
+        Assert.Contains("succeeded; there is no error", Assert.Throws<InvalidOperationException>(() => ok.Error).Message, StringComparison.Ordinal);
 
         PagingResult unitOk = PagingResult.Ok;
         PagingResult unitErr = PagingError.BorrowedEntry;
@@ -176,10 +192,10 @@ public sealed class FrameArenaTests
     [Fact]
     public void RejectsBadConstruction()
     {
-        Assert.Throws<ArgumentException>(() => new FrameArena(new PhysAddr(0x1800), 4));
+        Assert.Contains("0x1800 is not 4 KiB-aligned", Assert.Throws<ArgumentException>(() => new FrameArena(new PhysAddr(0x1800), 4)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new FrameArena(new PhysAddr(0x1000), 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new FrameArena(new PhysAddr(0x1000), -1));
-        Assert.Throws<ArgumentException>(() => new FrameArena(new PhysAddr(0xffff_ffff_ffff_e000), 2));
+        Assert.Contains("passes 2^64", Assert.Throws<ArgumentException>(() => new FrameArena(new PhysAddr(0xffff_ffff_ffff_e000), 2)).Message, StringComparison.Ordinal);
         using var top = new FrameArena(new PhysAddr(0xffff_ffff_ffff_d000), 2);
         Assert.Equal(new PhysAddr(0xffff_ffff_ffff_f000), top.EndPaddr);
     }
@@ -215,16 +231,17 @@ public sealed class FrameArenaTests
     {
         using var arena = new FrameArena(new PhysAddr(0x10_0000), 2);
         Assert.True(arena.TryAllocFrame(out var a));
-        Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x20_0000)));
-        Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x0f_f000)));
-        Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(a + 8));
-        Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x10_1000))); // never allocated
+        // Each misuse names the address and what is wrong with it.
+        Assert.Equal("Freeing frame 0x200000: outside the arena.", Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x20_0000))).Message);
+        Assert.Equal("Freeing frame 0xff000: outside the arena.", Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x0f_f000))).Message);
+        Assert.Equal("Freeing frame 0x100008: not frame-aligned.", Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(a + 8)).Message);
+        Assert.Equal("Freeing frame 0x101000: not in use (double free).", Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(new PhysAddr(0x10_1000))).Message); // never allocated
         arena.FreeFrame(a);
-        Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(a)); // double free
-        Assert.Throws<ArgumentOutOfRangeException>(() => arena.ReadUInt64(new PhysAddr(0x10_2000)));
+        Assert.Equal("Freeing frame 0x100000: not in use (double free).", Assert.Throws<InvalidOperationException>(() => arena.FreeFrame(a)).Message);
+        Assert.Contains("0x102000 is outside the arena [0x100000, 0x102000)", Assert.Throws<ArgumentOutOfRangeException>(() => arena.ReadUInt64(new PhysAddr(0x10_2000))).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => arena.ReadUInt64(new PhysAddr(0x0f_fff8)));
-        Assert.Throws<ArgumentException>(() => arena.ReadUInt64(new PhysAddr(0x10_0004)));
-        Assert.Throws<ArgumentException>(() => arena.WriteUInt64(new PhysAddr(0x10_0001), 1));
+        Assert.Contains("is not 8-byte aligned", Assert.Throws<ArgumentException>(() => arena.ReadUInt64(new PhysAddr(0x10_0004))).Message, StringComparison.Ordinal);
+        Assert.Contains("is not 8-byte aligned", Assert.Throws<ArgumentException>(() => arena.WriteUInt64(new PhysAddr(0x10_0001), 1)).Message, StringComparison.Ordinal);
         Assert.True(arena.Contains(new PhysAddr(0x10_1fff)));
         Assert.False(arena.Contains(new PhysAddr(0x10_2000)));
         Assert.False(arena.Contains(new PhysAddr(0x0f_ffff)));
@@ -240,6 +257,17 @@ public sealed class FrameArenaTests
         Assert.Equal(0x1122_3344_5566_7788UL, arena.ReadUInt64(new PhysAddr(0x10_1008)));
         Assert.Equal(0x88, arena.Memory[0x1008]);
         Assert.Equal(0x11, arena.Memory[0x100f]);
+    }
+
+    [Fact]
+    public void AnArenaOfTwoGiBOrMoreCannotBeViewedAsOneSpan()
+    {
+        // 2 GiB of address space, never touched: the OS backs it lazily.
+        using var arena = new FrameArena(new PhysAddr(0x1_0000_0000), 0x8_0000);
+        Assert.Throws<OverflowException>(() => arena.Memory.Length);
+        Assert.True(arena.TryAllocFrame(out var frame));
+        arena.WriteUInt64(frame, 7);
+        Assert.Equal(7UL, arena.ReadUInt64(frame));
     }
 
     [Fact]
@@ -266,6 +294,7 @@ public sealed class FrameArenaTests
         Assert.True(ha.Equals((object)new ArenaHandler(a)));
         Assert.False(ha.Equals((object)a));
         Assert.Equal(new ArenaHandler(a).GetHashCode(), ha.GetHashCode());
+        Assert.Equal(RuntimeHelpers.GetHashCode(a), ha.GetHashCode()); // the arena's identity
         Assert.Equal(0, default(ArenaHandler).GetHashCode());
         Assert.Same(a, ha.Arena);
         Assert.Throws<ArgumentNullException>(() => new ArenaHandler(null!));

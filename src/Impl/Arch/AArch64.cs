@@ -253,6 +253,7 @@ public struct A64Pte : IGenericPte<A64Pte>
         return bits;
     }
 
+    // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {

@@ -262,6 +262,7 @@ public struct LA64Pte : IGenericPte<LA64Pte>
         return bits;
     }
 
+    // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {

@@ -239,6 +239,7 @@ public struct Rv64Pte : IGenericPte<Rv64Pte>
     public override readonly string ToString() =>
         $"Rv64Pte(0x{_bits:x16}, {Paddr}, {Flags}{(IsHuge ? ", leaf" : "")})";
 
+    // Stryker disable once Bitwise : paddr is unsigned, so >> and >>> are the same shift
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ToPpnField(ulong paddr) => (paddr >> PpnShift) & PpnMask;
 
@@ -256,6 +257,7 @@ public struct Rv64Pte : IGenericPte<Rv64Pte>
         return bits;
     }
 
+    // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {

@@ -33,7 +33,6 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     public void Walk<TVisitor>(int limit, ref TVisitor visitor) where TVisitor : struct, IWalkVisitor<TPte>
     {
         ThrowIfDisposed();
-        if (limit <= 0) return;
         WalkTable(Root(), 0, 0, limit, ref visitor);
     }
 
