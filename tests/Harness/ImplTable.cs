@@ -20,7 +20,7 @@ public interface IImplTable : IDisposable
 }
 
 /// <summary>Adapter over <see cref="PageTable64{TMeta, TPte, THandler}"/> with an <see cref="ArenaHandler"/>.</summary>
-public sealed class ImplTable<TMeta, TPte> : IImplTable
+public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
     where TMeta : struct, IPagingMetaData
     where TPte : unmanaged, IGenericPte<TPte>
 {
@@ -140,6 +140,13 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable
         return collector.Leaves;
     }
 
+    int IStateWalker.WalkState(LeafBuffer leaves)
+    {
+        var collector = new StateCollector { Leaves = leaves, LeafLevel = TMeta.Levels - 1, Table = _table };
+        _table.Walk(int.MaxValue, ref collector);
+        return collector.Count + 1;
+    }
+
     public int OwnedTableFrames()
     {
         var counter = new TableCounter { LeafLevel = TMeta.Levels - 1, Table = _table };
@@ -166,6 +173,32 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable
         public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
     }
 
+    /// <summary><see cref="LeafCollector"/> and <see cref="TableCounter"/> in one walk, with leaves in numeric form.</summary>
+    private struct StateCollector : IWalkVisitor<TPte>
+    {
+        public LeafBuffer Leaves;
+        public int LeafLevel;
+        public int Count;
+        public PageTable64<TMeta, TPte, ArenaHandler> Table;
+        private bool _inBorrowed;
+
+        public void Pre(int level, int index, VirtAddr vaddr, in TPte entry)
+        {
+            if (level == 0) _inBorrowed = Table.IsBorrowedSlot(index);
+            if (level == LeafLevel || entry.IsHuge)
+            {
+                ulong size = 1UL << (12 + 9 * (LeafLevel - level));
+                Leaves.Add(new LeafBits(vaddr.Value, entry.Paddr.Value, size, Tables.FlagCode(entry.Flags)));
+            }
+            else if (!_inBorrowed)
+            {
+                Count++;
+            }
+        }
+
+        public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
+    }
+
     private struct TableCounter : IWalkVisitor<TPte>
     {
         public int LeafLevel;
@@ -181,6 +214,34 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable
 
         public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
     }
+}
+
+/// <summary>A leaf in numeric form: flags as <see cref="Tables.FlagCode(MappingFlags)"/>.</summary>
+internal readonly record struct LeafBits(ulong Va, ulong Pa, ulong Size, int Flags);
+
+/// <summary>A reusable list of <see cref="LeafBits"/>.</summary>
+internal sealed class LeafBuffer
+{
+    private LeafBits[] _items = new LeafBits[64];
+
+    public int Count { get; private set; }
+
+    public ReadOnlySpan<LeafBits> Items => _items.AsSpan(0, Count);
+
+    public void Clear() => Count = 0;
+
+    public void Add(in LeafBits leaf)
+    {
+        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
+        _items[Count++] = leaf;
+    }
+}
+
+/// <summary>What <see cref="Equivalence"/> uses instead of <see cref="IImplTable.Leaves"/> plus <see cref="IImplTable.OwnedTableFrames"/> when a table offers it.</summary>
+internal interface IStateWalker
+{
+    /// <summary>Appends every leaf found by one <c>Walk</c>, in walk order, and returns what <see cref="IImplTable.OwnedTableFrames"/> gives.</summary>
+    int WalkState(LeafBuffer leaves);
 }
 
 /// <summary>Impl and Model disagreed (or Impl broke an invariant of its own).</summary>
