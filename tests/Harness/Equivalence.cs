@@ -127,7 +127,8 @@ public static class Equivalence
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
-                    int owned = CheckState(kind, done, impl, model, leaves, "state") + peer.OwnedTableFrames();
+                    int owned = CheckState(kind, done, impl, model, leaves, "state")
+                        + (peer is IStateWalker peerWalker ? peerWalker.OwnedTableFramesCached() : peer.OwnedTableFrames());
                     if (arena.InUse != owned)
                         throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
                 }

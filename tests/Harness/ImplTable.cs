@@ -147,6 +147,42 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         return collector.Count + 1;
     }
 
+    // What the last counting walk of OwnedTableFramesCached read: the table frames it visited (and their bytes),
+    // and the borrowed flag of each present root slot it asked for. If all of it is the same now, so is the count.
+    private readonly List<PhysAddr> _seenFrames = [];
+    private readonly List<(int Index, bool Borrowed)> _seenSlots = [];
+    private byte[] _seenBytes = [];
+    private int _seenOwned = -1;
+
+    unsafe int IStateWalker.OwnedTableFramesCached()
+    {
+        if (_seenOwned >= 0 && !_table.IsDisposed && SameAsSeen()) return _seenOwned;
+        _seenFrames.Clear();
+        _seenSlots.Clear();
+        _seenFrames.Add(_table.RootPaddr);
+        var counter = new RecordingTableCounter { LeafLevel = TMeta.Levels - 1, Table = _table, Frames = _seenFrames, Slots = _seenSlots };
+        _table.Walk(int.MaxValue, ref counter);
+        if (_seenBytes.Length < _seenFrames.Count * FrameArena.FrameSize) _seenBytes = new byte[_seenFrames.Count * FrameArena.FrameSize];
+        var arena = _table.Handler.Arena;
+        for (int i = 0; i < _seenFrames.Count; i++)
+            new ReadOnlySpan<byte>(arena.FramePointer(_seenFrames[i]), FrameArena.FrameSize).CopyTo(_seenBytes.AsSpan(i * FrameArena.FrameSize));
+        _seenOwned = counter.Count + 1;
+        return _seenOwned;
+    }
+
+    private unsafe bool SameAsSeen()
+    {
+        var arena = _table.Handler.Arena;
+        for (int i = 0; i < _seenFrames.Count; i++)
+        {
+            var now = new ReadOnlySpan<byte>(arena.FramePointer(_seenFrames[i]), FrameArena.FrameSize);
+            if (!now.SequenceEqual(_seenBytes.AsSpan(i * FrameArena.FrameSize, FrameArena.FrameSize))) return false;
+        }
+        foreach (var (index, borrowed) in _seenSlots)
+            if (_table.IsBorrowedSlot(index) != borrowed) return false;
+        return true;
+    }
+
     public int OwnedTableFrames()
     {
         var counter = new TableCounter { LeafLevel = TMeta.Levels - 1, Table = _table };
@@ -199,6 +235,33 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
     }
 
+    /// <summary><see cref="TableCounter"/>, also writing down what it read (see <see cref="IStateWalker.OwnedTableFramesCached"/>).</summary>
+    private struct RecordingTableCounter : IWalkVisitor<TPte>
+    {
+        public int LeafLevel;
+        public int Count;
+        public PageTable64<TMeta, TPte, ArenaHandler> Table;
+        public List<PhysAddr> Frames;
+        public List<(int, bool)> Slots;
+        private bool _inBorrowed;
+
+        public void Pre(int level, int index, VirtAddr vaddr, in TPte entry)
+        {
+            if (level == 0)
+            {
+                _inBorrowed = Table.IsBorrowedSlot(index);
+                Slots.Add((index, _inBorrowed));
+            }
+            if (level < LeafLevel && !entry.IsHuge)
+            {
+                Frames.Add(entry.Paddr); // Walk descends into this table
+                if (!_inBorrowed) Count++;
+            }
+        }
+
+        public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
+    }
+
     private struct TableCounter : IWalkVisitor<TPte>
     {
         public int LeafLevel;
@@ -242,6 +305,13 @@ internal interface IStateWalker
 {
     /// <summary>Appends every leaf found by one <c>Walk</c>, in walk order, and returns what <see cref="IImplTable.OwnedTableFrames"/> gives.</summary>
     int WalkState(LeafBuffer leaves);
+
+    /// <summary>
+    /// What <see cref="IImplTable.OwnedTableFrames"/> gives, without walking again when nothing that walk reads has
+    /// changed since the last call: the bytes of every table frame it visited and the borrowed flags it asked for.
+    /// For the peer table, which no operation changes.
+    /// </summary>
+    int OwnedTableFramesCached();
 }
 
 /// <summary>Impl and Model disagreed (or Impl broke an invariant of its own).</summary>
