@@ -17,16 +17,110 @@ public static class Generators
     public static Arbitrary<OpSequence> Sequences(TableKind kind, PageSize focusSize, OpKind? focusOp) =>
         Arb.From(SequenceGen(kind, focusSize, focusOp), Shrinker.Shrink);
 
+    // Performance note: FsCheck generators are pure values, so every part that depends only on the table type and
+    // focus is built once (Parts), the parts that depend on a sequence's pools once per sequence (Pools), and a
+    // step's generator once per distinct set of earlier targets. The structure of binds is exactly that of building
+    // everything afresh at each step, so a seed gives the same sequences as before.
+
     public static Gen<OpSequence> SequenceGen(TableKind kind, PageSize focusSize, OpKind? focusOp)
     {
-        var space = AddressSpace.For(kind);
-        ulong focus = (ulong)focusSize;
+        var parts = Parts.For(kind, (ulong)focusSize);
         return Gen.Sized(n =>
             from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
-            from vaPool in Gen.ArrayOf(FreshVa(space, focus), 5)
-            from paPool in Gen.ArrayOf(FreshPa(space, focus), 4)
-            from ops in Steps(space, focus, focusOp, vaPool, paPool, length)
+            from vaPool in parts.VaPool
+            from paPool in parts.PaPool
+            from ops in Steps(new Pools(parts, focusOp, vaPool, paPool), length)
             select new OpSequence(kind, ops));
+    }
+
+    /// <summary>The generators that depend only on the table type and the focus page size.</summary>
+    private sealed class Parts
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TableKind, ulong), Parts> Cache = new();
+
+        public static Parts For(TableKind kind, ulong focus) => Cache.GetOrAdd((kind, focus), k => new Parts(AddressSpace.For(k.Item1), k.Item2));
+
+        public readonly AddressSpace Space;
+        public readonly ulong Focus;
+        public readonly Gen<ulong> FreshVa, FreshPa, RegionSize, Scramble, QueryOffset, CopySize, PoolStep;
+        public readonly Gen<ulong[]> VaPool, PaPool;
+        public readonly Gen<PageSize> Size;
+        public readonly Gen<bool> AllowHuge, Flush, Contiguous;
+        public readonly Gen<CopySource> CopySource;
+
+        private Parts(AddressSpace s, ulong focus)
+        {
+            Space = s;
+            Focus = focus;
+            FreshVa = Generators.FreshVa(s, focus);
+            FreshPa = Generators.FreshPa(s, focus);
+            VaPool = Gen.ArrayOf(FreshVa, 5);
+            PaPool = Gen.ArrayOf(FreshPa, 4);
+            Size = SizeFor(focus);
+            RegionSize = Generators.RegionSize(focus);
+            bool huge = focus != K4;
+            AllowHuge = Bool(huge ? 4 : 1, huge ? 1 : 3);
+            Flush = Bool(1, 3);
+            Contiguous = Bool(1, 1);
+            Scramble = Gen.Frequency((5, Gen.Constant(0UL)), (1, Gen.Constant(K4)), (1, Gen.Constant(focus)));
+            QueryOffset = Gen.Elements(0UL, 0x123UL, focus - 8);
+            ulong slot = 1UL << (12 + 9 * (s.Levels - 1));
+            CopySize = Gen.Elements(K4, G1, slot, 2 * slot, 0UL, K4 + 1);
+            CopySource = Gen.Frequency((8, Gen.Constant(Harness.CopySource.Peer)), (1, Gen.Constant(Harness.CopySource.Self)), (1, Gen.Constant(Harness.CopySource.Foreign)));
+            PoolStep = Pick((1, 1), (1, 2));
+        }
+    }
+
+    /// <summary>The generators of one sequence that depend on its address pools, and its step generators by targets.</summary>
+    private sealed class Pools
+    {
+        public readonly Parts Parts;
+        public readonly OpKind? FocusOp;
+        public readonly Gen<ulong> VaFromPool, VaNext, VaPlusPage, Pa;
+        private ulong[]? _lastTargets;
+        private Gen<PageOp>? _lastOp;
+
+        public Pools(Parts parts, OpKind? focusOp, ulong[] vaPool, ulong[] paPool)
+        {
+            Parts = parts;
+            FocusOp = focusOp;
+            ulong focus = parts.Focus;
+            VaFromPool = Gen.Elements(vaPool);
+            VaNext = from v in Gen.Elements(vaPool) from k in parts.PoolStep select unchecked(v + k * focus);
+            VaPlusPage = from v in Gen.Elements(vaPool) select unchecked(v + K4);
+            Pa = FromPool(paPool, [], parts.FreshPa, parts.PoolStep, focus);
+        }
+
+        /// <summary>The generator of the next step after steps with these targets (the last one is kept: targets often stay).</summary>
+        public Gen<PageOp> OpGen(ulong[] targets)
+        {
+            if (_lastOp is null || !ReferenceEquals(targets, _lastTargets))
+            {
+                _lastOp = Op(this, targets);
+                _lastTargets = targets;
+            }
+            return _lastOp;
+        }
+    }
+
+    /// <summary>The steps so far and the addresses they mapped (<see cref="Targets"/>), shared when unchanged.</summary>
+    private sealed record StepsSoFar(PageOp[] Done, int Count, ulong[] Targets)
+    {
+        public StepsSoFar Then(PageOp op)
+        {
+            var done = Done;
+            if (Count == done.Length || done[Count] is not null)
+            {
+                // Another branch already extended this array: copy (generators may be run more than once).
+                done = new PageOp[Math.Max(4, done.Length * 2)];
+                Array.Copy(Done, done, Count);
+            }
+            done[Count] = op;
+            var targets = Targets;
+            var more = TargetsOf(op);
+            if (more.Length > 0) targets = [.. Targets, .. more];
+            return new StepsSoFar(done, Count + 1, targets);
+        }
     }
 
     /// <summary>
@@ -34,33 +128,25 @@ public static class Generators
     /// mapped (their starts, and the second page of each): unmaps, queries and protections then hit real
     /// mappings, and maps collide with them.
     /// </summary>
-    private static Gen<PageOp[]> Steps(AddressSpace s, ulong focus, OpKind? focusOp, ulong[] vaPool, ulong[] paPool, int length)
+    private static Gen<PageOp[]> Steps(Pools pools, int length)
     {
-        Gen<List<PageOp>> steps = Gen.Constant(new List<PageOp>());
+        Gen<StepsSoFar> steps = Gen.Constant(new StepsSoFar(new PageOp[Math.Max(4, length)], 0, []));
         for (int i = 0; i < length; i++)
         {
             steps = steps.SelectMany(done =>
-                Op(s, focus, focusOp, vaPool, paPool, Targets(done)).Select(op => new List<PageOp>(done) { op }));
+                pools.OpGen(done.Targets).Select(op => done.Then(op)));
         }
-        return steps.Select(list => list.ToArray());
+        return steps.Select(s => s.Done.AsSpan(0, s.Count).ToArray());
     }
 
-    private static ulong[] Targets(List<PageOp> done)
+    private static ulong[] TargetsOf(PageOp op)
     {
-        var targets = new List<ulong>();
-        foreach (var op in done)
-        {
-            // Only steps whose arguments could succeed: aiming at failed maps would mostly miss.
-            if (op is MapOp m && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0) targets.Add(m.Va);
-            else if (op is MapRegionOp r && r.Size is > 0 and < 1UL << 40 && r.Flags.IsValidForMapping() && ((r.Va | r.Size) & (K4 - 1)) == 0)
-            {
-                targets.Add(r.Va);
-                targets.Add(unchecked(r.Va + r.Size - K4));
-            }
-        }
-        return targets.ToArray();
+        // Only steps whose arguments could succeed: aiming at failed maps would mostly miss.
+        if (op is MapOp m && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0) return [m.Va];
+        if (op is MapRegionOp r && r.Size is > 0 and < 1UL << 40 && r.Flags.IsValidForMapping() && ((r.Va | r.Size) & (K4 - 1)) == 0)
+            return [r.Va, unchecked(r.Va + r.Size - K4)];
+        return [];
     }
-
     private static Gen<ulong> Pick(params (int Weight, ulong Value)[] choices) =>
         Gen.Frequency(choices.Select(c => (c.Weight, Gen.Constant(c.Value))).ToArray());
 
@@ -109,20 +195,29 @@ public static class Generators
     }
 
     /// <summary>Flags: mostly valid (Read plus any others), sometimes without Read or with an undefined bit.</summary>
-    public static Gen<MappingFlags> Flags =>
+    public static Gen<MappingFlags> Flags { get; } =
         Gen.Frequency(
             (17, Gen.Choose(0, 31).Select(extra => MappingFlags.Read | (MappingFlags)(extra << 1))),
             (1, Gen.Constant(MappingFlags.None)),
             (1, Gen.Constant(MappingFlags.Write | MappingFlags.Execute)),
             (1, Gen.Constant(MappingFlags.Read | (MappingFlags)0x40)));
 
-    private static Gen<ulong> FromPool(ulong[] pool, ulong[] targets, Gen<ulong> fresh, ulong focus) =>
+    private static Gen<ulong> FromPool(ulong[] pool, ulong[] targets, Gen<ulong> fresh, Gen<ulong> poolStep, ulong focus) =>
         Gen.Frequency(
             (targets.Length > 0 ? 12 : 0, targets.Length > 0 ? Gen.Elements(targets) : Gen.Constant(0UL)),
             (12, Gen.Elements(pool)),
-            (2, from v in Gen.Elements(pool) from k in Pick((1, 1), (1, 2)) select unchecked(v + k * focus)),
+            (2, from v in Gen.Elements(pool) from k in poolStep select unchecked(v + k * focus)),
             (1, from v in Gen.Elements(pool) select unchecked(v + K4)),
             (2, fresh));
+
+    /// <summary><see cref="FromPool"/> for virtual addresses, with the pool's parts prepared once.</summary>
+    private static Gen<ulong> VaFromPool(Pools p, ulong[] targets) =>
+        Gen.Frequency(
+            (targets.Length > 0 ? 12 : 0, targets.Length > 0 ? Gen.Elements(targets) : Gen.Constant(0UL)),
+            (12, p.VaFromPool),
+            (2, p.VaNext),
+            (1, p.VaPlusPage),
+            (2, p.Parts.FreshVa));
 
     private static Gen<PageSize> SizeFor(ulong focus) =>
         Gen.Frequency(
@@ -141,34 +236,33 @@ public static class Generators
     private static Gen<bool> Bool(int trueWeight, int falseWeight) =>
         Gen.Frequency((trueWeight, Gen.Constant(true)), (falseWeight, Gen.Constant(false)));
 
-    private static Gen<PageOp> Op(AddressSpace s, ulong focus, OpKind? focusOp, ulong[] vaPool, ulong[] paPool, ulong[] targets)
+    private static Gen<PageOp> Op(Pools p, ulong[] targets)
     {
-        var va = FromPool(vaPool, targets, FreshVa(s, focus), focus);
-        var pa = FromPool(paPool, [], FreshPa(s, focus), focus);
-        bool huge = focus != K4;
+        var c = p.Parts;
+        var va = VaFromPool(p, targets);
+        var pa = p.Pa;
 
-        var map = from v in va from p in pa from size in SizeFor(focus) from f in Flags
-                  select (PageOp)new MapOp(v, p, size, f);
+        var map = from v in va from pa1 in pa from size in c.Size from f in Flags
+                  select (PageOp)new MapOp(v, pa1, size, f);
         var unmap = va.Select(v => (PageOp)new UnmapOp(v));
-        var query = from v in va from off in Gen.Elements(0UL, 0x123UL, focus - 8)
+        var query = from v in va from off in c.QueryOffset
                     select (PageOp)new QueryOp(unchecked(v + off));
         var protect = from v in va from f in Flags select (PageOp)new ProtectOp(v, f);
-        var remap = from v in va from p in pa from f in Flags select (PageOp)new RemapOp(v, p, f);
+        var remap = from v in va from pa1 in pa from f in Flags select (PageOp)new RemapOp(v, pa1, f);
         var mapRegion =
-            from v in va from p in pa from size in RegionSize(focus) from f in Flags
-            from allowHuge in Bool(huge ? 4 : 1, huge ? 1 : 3)
-            from flush in Bool(1, 3)
-            from scramble in Gen.Frequency((5, Gen.Constant(0UL)), (1, Gen.Constant(K4)), (1, Gen.Constant(focus)))
-            from contiguous in Bool(1, 1)
-            select (PageOp)Bounded(new MapRegionOp(v, p, size, f, allowHuge, flush, scramble, contiguous && scramble == 0));
-        var unmapRegion = from v in va from size in RegionSize(focus) from flush in Bool(1, 3)
+            from v in va from pa1 in pa from size in c.RegionSize from f in Flags
+            from allowHuge in c.AllowHuge
+            from flush in c.Flush
+            from scramble in c.Scramble
+            from contiguous in c.Contiguous
+            select (PageOp)Bounded(new MapRegionOp(v, pa1, size, f, allowHuge, flush, scramble, contiguous && scramble == 0));
+        var unmapRegion = from v in va from size in c.RegionSize from flush in c.Flush
                           select (PageOp)new UnmapRegionOp(v, size, flush);
-        var protectRegion = from v in va from size in RegionSize(focus) from f in Flags from flush in Bool(1, 3)
+        var protectRegion = from v in va from size in c.RegionSize from f in Flags from flush in c.Flush
                             select (PageOp)new ProtectRegionOp(v, size, f, flush);
-        ulong slot = 1UL << (12 + 9 * (s.Levels - 1));
         var copyFrom = from v in va
-                       from size in Gen.Elements(K4, G1, slot, 2 * slot, 0UL, K4 + 1)
-                       from src in Gen.Frequency((8, Gen.Constant(CopySource.Peer)), (1, Gen.Constant(CopySource.Self)), (1, Gen.Constant(CopySource.Foreign)))
+                       from size in c.CopySize
+                       from src in c.CopySource
                        select (PageOp)new CopyFromOp(v, size, src);
 
         (OpKind Kind, int Weight, Gen<PageOp> Gen)[] all =
@@ -177,7 +271,7 @@ public static class Generators
             (OpKind.Remap, 2, remap), (OpKind.MapRegion, 3, mapRegion), (OpKind.UnmapRegion, 2, unmapRegion),
             (OpKind.ProtectRegion, 2, protectRegion), (OpKind.CopyFrom, 1, copyFrom),
         ];
-        return Gen.Frequency(all.Select(o => (o.Weight + (o.Kind == focusOp ? 10 : 0), o.Gen)).ToArray());
+        return Gen.Frequency(all.Select(o => (o.Weight + (o.Kind == p.FocusOp ? 10 : 0), o.Gen)).ToArray());
     }
 
     /// <summary>
