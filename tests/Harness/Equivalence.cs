@@ -94,7 +94,6 @@ public static class Equivalence
         var foreignArena = arenas.Foreign;
         var model = new ReferenceModel(Tables.ModelArch(kind));
         var peerModel = new ReferenceModel(Tables.ModelArch(kind));
-        var leaves = new LeafBuffer();
         IImplTable? impl = null, peer = null, foreign = null;
         var done = new List<PageOp>(ops.Count);
         try
@@ -118,7 +117,7 @@ public static class Equivalence
                 {
                     // The model is not stepped, so its state is still the state before this step.
                     stats.Add(op.Kind, implOut);
-                    CheckState(kind, done, impl, model, leaves, "after NoMemory (must be unchanged)");
+                    CheckState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
@@ -127,8 +126,8 @@ public static class Equivalence
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
-                    int owned = CheckState(kind, done, impl, model, leaves, "state")
-                        + (peer is IStateWalker peerWalker ? peerWalker.OwnedTableFramesCached() : peer.OwnedTableFrames());
+                    int owned = CheckState(kind, done, impl, model, "state")
+                        + (peer is IStateWalker peerWalker ? peerWalker.WalkStateCached(out _) : peer.OwnedTableFrames());
                     if (arena.InUse != owned)
                         throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
                 }
@@ -166,12 +165,11 @@ public static class Equivalence
     /// lists, so it holds exactly when the lists are equal. On a difference the leaves are compared again as text,
     /// which gives the report.
     /// </remarks>
-    private static int CheckState(TableKind kind, List<PageOp> done, IImplTable impl, ReferenceModel model, LeafBuffer leaves, string what)
+    private static int CheckState(TableKind kind, List<PageOp> done, IImplTable impl, ReferenceModel model, string what)
     {
         if (impl is IStateWalker walker)
         {
-            leaves.Clear();
-            int owned = walker.WalkState(leaves);
+            int owned = walker.WalkStateCached(out var leaves);
             if (SameState(leaves.Items, model)) return owned;
             CompareState(kind, done, impl, ModelSide.Leaves(model), what);
             throw new InvalidOperationException($"Harness bug: the numeric state comparison found a difference the text comparison did not ({kind}, step {done.Count}).");

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace PageTableMultiarch.Harness;
 
 /// <summary>Impl's table behind a non-generic face, speaking the harness's comparable types.</summary>
@@ -140,33 +142,37 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         return collector.Leaves;
     }
 
-    int IStateWalker.WalkState(LeafBuffer leaves)
-    {
-        var collector = new StateCollector { Leaves = leaves, LeafLevel = TMeta.Levels - 1, Table = _table };
-        _table.Walk(int.MaxValue, ref collector);
-        return collector.Count + 1;
-    }
-
-    // What the last counting walk of OwnedTableFramesCached read: the table frames it visited (and their bytes),
-    // and the borrowed flag of each present root slot it asked for. If all of it is the same now, so is the count.
+    // What the last walk of WalkStateCached read: the table frames it visited (and their bytes), and the borrowed
+    // flag of each present root slot it asked for; and what it found. Walk reads nothing else (apart from whether
+    // the table is disposed), so if all of that is the same now, a walk now would find the same.
     private readonly List<PhysAddr> _seenFrames = [];
     private readonly List<(int Index, bool Borrowed)> _seenSlots = [];
+    private readonly LeafBuffer _seenLeaves = new();
     private byte[] _seenBytes = [];
     private int _seenOwned = -1;
 
-    unsafe int IStateWalker.OwnedTableFramesCached()
+    unsafe int IStateWalker.WalkStateCached(out LeafBuffer leaves)
     {
+        leaves = _seenLeaves;
         if (_seenOwned >= 0 && !_table.IsDisposed && SameAsSeen()) return _seenOwned;
+        _seenOwned = -1;
         _seenFrames.Clear();
         _seenSlots.Clear();
-        _seenFrames.Add(_table.RootPaddr);
-        var counter = new RecordingTableCounter { LeafLevel = TMeta.Levels - 1, Table = _table, Frames = _seenFrames, Slots = _seenSlots };
-        _table.Walk(int.MaxValue, ref counter);
-        if (_seenBytes.Length < _seenFrames.Count * FrameArena.FrameSize) _seenBytes = new byte[_seenFrames.Count * FrameArena.FrameSize];
+        _seenLeaves.Clear();
+        var root = _table.RootPaddr; // throws when disposed, as Walk does
+        _seenFrames.Add(root);
+        var collector = new RecordingCollector { LeafLevel = TMeta.Levels - 1, Table = _table, Frames = _seenFrames, Slots = _seenSlots, Leaves = _seenLeaves };
+        _table.Walk(int.MaxValue, ref collector);
+        int bytes = _seenFrames.Count * FrameArena.FrameSize;
+        if (_seenBytes.Length < bytes)
+        {
+            if (_seenBytes.Length > 0) ArrayPool<byte>.Shared.Return(_seenBytes);
+            _seenBytes = ArrayPool<byte>.Shared.Rent(bytes);
+        }
         var arena = _table.Handler.Arena;
         for (int i = 0; i < _seenFrames.Count; i++)
             new ReadOnlySpan<byte>(arena.FramePointer(_seenFrames[i]), FrameArena.FrameSize).CopyTo(_seenBytes.AsSpan(i * FrameArena.FrameSize));
-        _seenOwned = counter.Count + 1;
+        _seenOwned = collector.Count + 1;
         return _seenOwned;
     }
 
@@ -190,7 +196,13 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         return counter.Count + 1;
     }
 
-    public void Dispose() => _table.Dispose();
+    public void Dispose()
+    {
+        _table.Dispose();
+        _seenOwned = -1;
+        if (_seenBytes.Length > 0) ArrayPool<byte>.Shared.Return(_seenBytes);
+        _seenBytes = [];
+    }
 
     private struct LeafCollector : IWalkVisitor<TPte>
     {
@@ -209,40 +221,18 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
     }
 
-    /// <summary><see cref="LeafCollector"/> and <see cref="TableCounter"/> in one walk, with leaves in numeric form.</summary>
-    private struct StateCollector : IWalkVisitor<TPte>
-    {
-        public LeafBuffer Leaves;
-        public int LeafLevel;
-        public int Count;
-        public PageTable64<TMeta, TPte, ArenaHandler> Table;
-        private bool _inBorrowed;
-
-        public void Pre(int level, int index, VirtAddr vaddr, in TPte entry)
-        {
-            if (level == 0) _inBorrowed = Table.IsBorrowedSlot(index);
-            if (level == LeafLevel || entry.IsHuge)
-            {
-                ulong size = 1UL << (12 + 9 * (LeafLevel - level));
-                Leaves.Add(new LeafBits(vaddr.Value, entry.Paddr.Value, size, Tables.FlagCode(entry.Flags)));
-            }
-            else if (!_inBorrowed)
-            {
-                Count++;
-            }
-        }
-
-        public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
-    }
-
-    /// <summary><see cref="TableCounter"/>, also writing down what it read (see <see cref="IStateWalker.OwnedTableFramesCached"/>).</summary>
-    private struct RecordingTableCounter : IWalkVisitor<TPte>
+    /// <summary>
+    /// <see cref="LeafCollector"/> (leaves in numeric form) and <see cref="TableCounter"/> in one walk, also writing
+    /// down what the walk read: the tables it descends into, and the borrowed flags asked for.
+    /// </summary>
+    private struct RecordingCollector : IWalkVisitor<TPte>
     {
         public int LeafLevel;
         public int Count;
         public PageTable64<TMeta, TPte, ArenaHandler> Table;
         public List<PhysAddr> Frames;
         public List<(int, bool)> Slots;
+        public LeafBuffer Leaves;
         private bool _inBorrowed;
 
         public void Pre(int level, int index, VirtAddr vaddr, in TPte entry)
@@ -252,7 +242,12 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
                 _inBorrowed = Table.IsBorrowedSlot(index);
                 Slots.Add((index, _inBorrowed));
             }
-            if (level < LeafLevel && !entry.IsHuge)
+            if (level == LeafLevel || entry.IsHuge)
+            {
+                ulong size = 1UL << (12 + 9 * (LeafLevel - level));
+                Leaves.Add(new LeafBits(vaddr.Value, entry.Paddr.Value, size, Tables.FlagCode(entry.Flags)));
+            }
+            else
             {
                 Frames.Add(entry.Paddr); // Walk descends into this table
                 if (!_inBorrowed) Count++;
@@ -303,15 +298,13 @@ internal sealed class LeafBuffer
 /// <summary>What <see cref="Equivalence"/> uses instead of <see cref="IImplTable.Leaves"/> plus <see cref="IImplTable.OwnedTableFrames"/> when a table offers it.</summary>
 internal interface IStateWalker
 {
-    /// <summary>Appends every leaf found by one <c>Walk</c>, in walk order, and returns what <see cref="IImplTable.OwnedTableFrames"/> gives.</summary>
-    int WalkState(LeafBuffer leaves);
-
     /// <summary>
-    /// What <see cref="IImplTable.OwnedTableFrames"/> gives, without walking again when nothing that walk reads has
-    /// changed since the last call: the bytes of every table frame it visited and the borrowed flags it asked for.
-    /// For the peer table, which no operation changes.
+    /// Every leaf one <c>Walk</c> finds now (numeric, in walk order) and what <see cref="IImplTable.OwnedTableFrames"/>
+    /// gives now. The walk is repeated only when something it reads has changed since the last call: the bytes of a
+    /// table frame it visited, a borrowed flag it asked for, or whether the table is disposed.
     /// </summary>
-    int OwnedTableFramesCached();
+    int WalkStateCached(out LeafBuffer leaves);
+
 }
 
 /// <summary>Impl and Model disagreed (or Impl broke an invariant of its own).</summary>

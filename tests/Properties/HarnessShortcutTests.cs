@@ -50,9 +50,21 @@ public sealed class HarnessShortcutTests
     public void ArenaReuseIsInvisibleToARun()
     {
         List<(ulong Root, byte[] Memory)>? fresh = null;
-        var thread = new Thread(() => fresh = Observe(Sequence)); // a new thread has no arenas to reuse
+        Exception? failure = null;
+        var thread = new Thread(() => // a new thread has no arenas to reuse
+        {
+            try
+            {
+                fresh = Observe(Sequence);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
         thread.Start();
         thread.Join();
+        Assert.Null(failure);
         Assert.NotNull(fresh);
 
         Observe(Sequence.Reverse().ToArray(), ctx =>
@@ -69,5 +81,32 @@ public sealed class HarnessShortcutTests
             Assert.Equal(fresh[i].Root, reused[i].Root);
             Assert.True(fresh[i].Memory.AsSpan().SequenceEqual(reused[i].Memory), $"arena bytes differ at step {i}");
         }
+    }
+
+    /// <summary>
+    /// The state walk is repeated only when table bytes changed: a change made behind Impl's back (here the root
+    /// entry of the low half cleared after step 1), followed by a step that changes nothing, must still be seen.
+    /// </summary>
+    [Fact]
+    public void AChangedTableIsWalkedAgain()
+    {
+        PageOp[] ops =
+        [
+            new MapOp(0x7000, 0x3000, PageSize.Size4K, MappingFlags.Read),
+            new MapOp(0x9000, 0x3000, PageSize.Size4K, MappingFlags.None), // InvalidFlags on both sides
+        ];
+        var options = new RunOptions
+        {
+            AfterStep = ctx =>
+            {
+                if (ctx.Step == 0) ctx.Arena.WriteUInt64(ctx.Impl.RootPaddr, 0);
+            },
+        };
+
+        var error = Assert.Throws<EquivalenceException>(() => Equivalence.Run(TableKind.X64, ops, options));
+
+        Assert.Contains("step 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("state differs", error.Message, StringComparison.Ordinal);
+        Assert.Contains("only in Model (1 mappings): [0x7000 -> 0x3000 4K Read]", error.Message, StringComparison.Ordinal);
     }
 }
