@@ -66,14 +66,14 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
             {
                 var r = _table.Map(new VirtAddr(m.Va), new PhysAddr(m.Pa), m.Size, m.Flags);
                 if (!r.TryGetValue(out var flush)) return Outcome.Fail(r.Error.ToString());
-                Expect(flush.Vaddr.Value == m.Va, op, $"flush names {flush.Vaddr}");
+                ExpectFlush(flush.Vaddr, m.Va, op);
                 return Outcome.Ok;
             }
             case UnmapOp u:
             {
                 var r = _table.Unmap(new VirtAddr(u.Va));
                 if (!r.TryGetValue(out var v)) return Outcome.Fail(r.Error.ToString());
-                Expect(v.Flush.Vaddr.Value == u.Va, op, $"flush names {v.Flush.Vaddr}");
+                ExpectFlush(v.Flush.Vaddr, u.Va, op);
                 return new Outcome(null, v.Paddr.Value, (ulong)v.Size);
             }
             case QueryOp q:
@@ -86,14 +86,14 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
             {
                 var r = _table.Protect(new VirtAddr(p.Va), p.Flags);
                 if (!r.TryGetValue(out var v)) return Outcome.Fail(r.Error.ToString());
-                Expect(v.Flush.Vaddr.Value == p.Va, op, $"flush names {v.Flush.Vaddr}");
+                ExpectFlush(v.Flush.Vaddr, p.Va, op);
                 return new Outcome(null, 0, (ulong)v.Size);
             }
             case RemapOp rm:
             {
                 var r = _table.Remap(new VirtAddr(rm.Va), new PhysAddr(rm.Pa), rm.Flags);
                 if (!r.TryGetValue(out var v)) return Outcome.Fail(r.Error.ToString());
-                Expect(v.Flush.Vaddr.Value == rm.Va, op, $"flush names {v.Flush.Vaddr}");
+                ExpectFlush(v.Flush.Vaddr, rm.Va, op);
                 return new Outcome(null, 0, (ulong)v.Size);
             }
             case MapRegionOp mr:
@@ -130,9 +130,9 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         }
     }
 
-    private static void Expect(bool condition, PageOp op, string what)
+    private static void ExpectFlush(VirtAddr flushed, ulong va, PageOp op)
     {
-        if (!condition) throw new EquivalenceException($"{op}: Impl's TLB flush value is wrong: {what}.");
+        if (flushed.Value != va) throw new EquivalenceException($"{op}: Impl's TLB flush value is wrong: flush names {flushed}.");
     }
 
     public List<Leaf> Leaves()
