@@ -17,45 +17,58 @@ public static class Generators
     public static Arbitrary<OpSequence> Sequences(TableKind kind, PageSize focusSize, OpKind? focusOp) =>
         Arb.From(SequenceGen(kind, focusSize, focusOp), Shrinker.Shrink);
 
-    // Performance note: FsCheck generators are pure values, so every part that depends only on the table type and
-    // focus is built once (Parts), the parts that depend on a sequence's pools once per sequence (Pools), and a
-    // step's generator once per distinct set of earlier targets. The structure of binds is exactly that of building
-    // everything afresh at each step, so a seed gives the same sequences as before.
+    // Performance note. Building FsCheck generators costs about as much as running them, so they are built once per
+    // table type, focus size and focus operation (Parts). What a sequence's steps depend on - its address pools and
+    // the targets of earlier steps - is not closed over but read, while sampling, from a per-thread Current, which
+    // the enclosing bind sets right before the generator that reads it runs (FsCheck samples a bind's second half
+    // right after calling its function, on the same thread). Gen.Sized neither splits nor draws from the random
+    // source, so Gen.Sized(_ => Gen.Elements(current array)) samples exactly as Gen.Elements(that array) would: the
+    // random draws, and so the sequences for a seed, are the same as when everything was built afresh per step.
 
-    public static Gen<OpSequence> SequenceGen(TableKind kind, PageSize focusSize, OpKind? focusOp)
+    public static Gen<OpSequence> SequenceGen(TableKind kind, PageSize focusSize, OpKind? focusOp) =>
+        Parts.For(kind, (ulong)focusSize, focusOp).Sequence;
+
+    /// <summary>What the step generators read while sampling one sequence (see the performance note).</summary>
+    private sealed class Current
     {
-        var parts = Parts.For(kind, (ulong)focusSize);
-        return Gen.Sized(n =>
-            from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
-            from vaPool in parts.VaPool
-            from paPool in parts.PaPool
-            from ops in Steps(new Pools(parts, focusOp, vaPool, paPool), length)
-            select new OpSequence(kind, ops));
+        [ThreadStatic] private static Current? t_current;
+
+        public static Current ForThread => t_current ??= new Current();
+
+        public ulong[] VaPool = [], PaPool = [], Targets = [];
     }
 
-    /// <summary>The generators that depend only on the table type and the focus page size.</summary>
+    private static Gen<ulong> ElementOf(Func<Current, ulong[]> array) => Gen.Sized(_ => Gen.Elements(array(Current.ForThread)));
+
+    /// <summary>The generators of one table type, focus page size and focus operation.</summary>
     private sealed class Parts
     {
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TableKind, ulong), Parts> Cache = new();
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TableKind, ulong, OpKind?), Parts> Cache = new();
 
-        public static Parts For(TableKind kind, ulong focus) => Cache.GetOrAdd((kind, focus), k => new Parts(AddressSpace.For(k.Item1), k.Item2));
+        public static Parts For(TableKind kind, ulong focus, OpKind? focusOp) =>
+            Cache.GetOrAdd((kind, focus, focusOp), k => new Parts(k.Item1, k.Item2, k.Item3));
 
-        public readonly AddressSpace Space;
         public readonly ulong Focus;
+        public readonly OpKind? FocusOp;
         public readonly Gen<ulong> FreshVa, FreshPa, RegionSize, Scramble, QueryOffset, CopySize, PoolStep;
-        public readonly Gen<ulong[]> VaPool, PaPool;
+        public readonly Gen<ulong> VaFromPool, VaNext, VaPlusPage, Pa;
         public readonly Gen<PageSize> Size;
         public readonly Gen<bool> AllowHuge, Flush, Contiguous;
         public readonly Gen<CopySource> CopySource;
 
-        private Parts(AddressSpace s, ulong focus)
+        /// <summary>A step's generator when earlier steps left no targets, and when they did.</summary>
+        public readonly Gen<PageOp> OpWithoutTargets, OpWithTargets;
+
+        public readonly Gen<OpSequence> Sequence;
+        private readonly Dictionary<int, Gen<PageOp[]>> _steps = [];
+
+        private Parts(TableKind kind, ulong focus, OpKind? focusOp)
         {
-            Space = s;
+            var s = AddressSpace.For(kind);
             Focus = focus;
+            FocusOp = focusOp;
             FreshVa = Generators.FreshVa(s, focus);
             FreshPa = Generators.FreshPa(s, focus);
-            VaPool = Gen.ArrayOf(FreshVa, 5);
-            PaPool = Gen.ArrayOf(FreshPa, 4);
             Size = SizeFor(focus);
             RegionSize = Generators.RegionSize(focus);
             bool huge = focus != K4;
@@ -68,51 +81,57 @@ public static class Generators
             CopySize = Gen.Elements(K4, G1, slot, 2 * slot, 0UL, K4 + 1);
             CopySource = Gen.Frequency((8, Gen.Constant(Harness.CopySource.Peer)), (1, Gen.Constant(Harness.CopySource.Self)), (1, Gen.Constant(Harness.CopySource.Foreign)));
             PoolStep = Pick((1, 1), (1, 2));
+
+            // Addresses from the pools (and targets), read from Current; physical addresses never aim at targets.
+            var vaElement = ElementOf(c => c.VaPool);
+            VaFromPool = vaElement;
+            VaNext = from v in vaElement from k in PoolStep select unchecked(v + k * focus);
+            VaPlusPage = from v in vaElement select unchecked(v + K4);
+            var paElement = ElementOf(c => c.PaPool);
+            Pa = Gen.Frequency(
+                (0, Gen.Constant(0UL)), // no targets for physical addresses
+                (12, paElement),
+                (2, from v in paElement from k in PoolStep select unchecked(v + k * focus)),
+                (1, from v in paElement select unchecked(v + K4)),
+                (2, FreshPa));
+            OpWithoutTargets = Op(this, VaGen(this, Gen.Constant(0UL), 0));
+            OpWithTargets = Op(this, VaGen(this, ElementOf(c => c.Targets), 12));
+
+            var vaPool = Gen.ArrayOf(FreshVa, 5);
+            var paPool = Gen.ArrayOf(FreshPa, 4);
+            Sequence = Gen.Sized(n =>
+                from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
+                from vaPoolValue in vaPool
+                from paPoolValue in paPool
+                from ops in StartSteps(vaPoolValue, paPoolValue, length)
+                select new OpSequence(kind, ops));
         }
-    }
 
-    /// <summary>The generators of one sequence that depend on its address pools, and its step generators by targets.</summary>
-    private sealed class Pools
-    {
-        public readonly Parts Parts;
-        public readonly OpKind? FocusOp;
-        public readonly Gen<ulong> VaFromPool, VaNext, VaPlusPage, Pa;
-        private ulong[]? _lastTargets;
-        private Gen<PageOp>? _lastOp;
-
-        public Pools(Parts parts, OpKind? focusOp, ulong[] vaPool, ulong[] paPool)
+        private Gen<PageOp[]> StartSteps(ulong[] vaPool, ulong[] paPool, int length)
         {
-            Parts = parts;
-            FocusOp = focusOp;
-            ulong focus = parts.Focus;
-            VaFromPool = Gen.Elements(vaPool);
-            VaNext = from v in Gen.Elements(vaPool) from k in parts.PoolStep select unchecked(v + k * focus);
-            VaPlusPage = from v in Gen.Elements(vaPool) select unchecked(v + K4);
-            Pa = FromPool(paPool, [], parts.FreshPa, parts.PoolStep, focus);
-        }
-
-        /// <summary>The generator of the next step after steps with these targets (the last one is kept: targets often stay).</summary>
-        public Gen<PageOp> OpGen(ulong[] targets)
-        {
-            if (_lastOp is null || !ReferenceEquals(targets, _lastTargets))
+            var current = Current.ForThread;
+            current.VaPool = vaPool;
+            current.PaPool = paPool;
+            lock (_steps)
             {
-                _lastOp = Op(this, targets);
-                _lastTargets = targets;
+                if (!_steps.TryGetValue(length, out var steps)) _steps[length] = steps = Steps(this, length);
+                return steps;
             }
-            return _lastOp;
         }
     }
 
     /// <summary>The steps so far and the addresses they mapped (<see cref="Targets"/>), shared when unchanged.</summary>
     private sealed record StepsSoFar(PageOp[] Done, int Count, ulong[] Targets)
     {
+        public static readonly StepsSoFar None = new([], 0, []);
+
         public StepsSoFar Then(PageOp op)
         {
             var done = Done;
             if (Count == done.Length || done[Count] is not null)
             {
-                // Another branch already extended this array: copy (generators may be run more than once).
-                done = new PageOp[Math.Max(4, done.Length * 2)];
+                // Full, or another branch already extended this array: copy (generators may run more than once).
+                done = new PageOp[Math.Max(8, 2 * Count)];
                 Array.Copy(Done, done, Count);
             }
             done[Count] = op;
@@ -128,13 +147,16 @@ public static class Generators
     /// mapped (their starts, and the second page of each): unmaps, queries and protections then hit real
     /// mappings, and maps collide with them.
     /// </summary>
-    private static Gen<PageOp[]> Steps(Pools pools, int length)
+    private static Gen<PageOp[]> Steps(Parts parts, int length)
     {
-        Gen<StepsSoFar> steps = Gen.Constant(new StepsSoFar(new PageOp[Math.Max(4, length)], 0, []));
+        Gen<StepsSoFar> steps = Gen.Constant(StepsSoFar.None);
         for (int i = 0; i < length; i++)
         {
             steps = steps.SelectMany(done =>
-                pools.OpGen(done.Targets).Select(op => done.Then(op)));
+            {
+                Current.ForThread.Targets = done.Targets;
+                return (done.Targets.Length > 0 ? parts.OpWithTargets : parts.OpWithoutTargets).Select(op => done.Then(op));
+            });
         }
         return steps.Select(s => s.Done.AsSpan(0, s.Count).ToArray());
     }
@@ -202,22 +224,17 @@ public static class Generators
             (1, Gen.Constant(MappingFlags.Write | MappingFlags.Execute)),
             (1, Gen.Constant(MappingFlags.Read | (MappingFlags)0x40)));
 
-    private static Gen<ulong> FromPool(ulong[] pool, ulong[] targets, Gen<ulong> fresh, Gen<ulong> poolStep, ulong focus) =>
+    /// <summary>
+    /// A virtual address for a step: mostly from the sequence's pool (read from <see cref="Current"/>) or an earlier
+    /// step's target, sometimes a pool address moved by one or two focus pages or by 4K, sometimes a fresh one.
+    /// </summary>
+    private static Gen<ulong> VaGen(Parts p, Gen<ulong> target, int targetWeight) =>
         Gen.Frequency(
-            (targets.Length > 0 ? 12 : 0, targets.Length > 0 ? Gen.Elements(targets) : Gen.Constant(0UL)),
-            (12, Gen.Elements(pool)),
-            (2, from v in Gen.Elements(pool) from k in poolStep select unchecked(v + k * focus)),
-            (1, from v in Gen.Elements(pool) select unchecked(v + K4)),
-            (2, fresh));
-
-    /// <summary><see cref="FromPool"/> for virtual addresses, with the pool's parts prepared once.</summary>
-    private static Gen<ulong> VaFromPool(Pools p, ulong[] targets) =>
-        Gen.Frequency(
-            (targets.Length > 0 ? 12 : 0, targets.Length > 0 ? Gen.Elements(targets) : Gen.Constant(0UL)),
+            (targetWeight, target),
             (12, p.VaFromPool),
             (2, p.VaNext),
             (1, p.VaPlusPage),
-            (2, p.Parts.FreshVa));
+            (2, p.FreshVa));
 
     private static Gen<PageSize> SizeFor(ulong focus) =>
         Gen.Frequency(
@@ -236,11 +253,9 @@ public static class Generators
     private static Gen<bool> Bool(int trueWeight, int falseWeight) =>
         Gen.Frequency((trueWeight, Gen.Constant(true)), (falseWeight, Gen.Constant(false)));
 
-    private static Gen<PageOp> Op(Pools p, ulong[] targets)
+    private static Gen<PageOp> Op(Parts c, Gen<ulong> va)
     {
-        var c = p.Parts;
-        var va = VaFromPool(p, targets);
-        var pa = p.Pa;
+        var pa = c.Pa;
 
         var map = from v in va from pa1 in pa from size in c.Size from f in Flags
                   select (PageOp)new MapOp(v, pa1, size, f);
@@ -271,7 +286,7 @@ public static class Generators
             (OpKind.Remap, 2, remap), (OpKind.MapRegion, 3, mapRegion), (OpKind.UnmapRegion, 2, unmapRegion),
             (OpKind.ProtectRegion, 2, protectRegion), (OpKind.CopyFrom, 1, copyFrom),
         ];
-        return Gen.Frequency(all.Select(o => (o.Weight + (o.Kind == p.FocusOp ? 10 : 0), o.Gen)).ToArray());
+        return Gen.Frequency(all.Select(o => (o.Weight + (o.Kind == c.FocusOp ? 10 : 0), o.Gen)).ToArray());
     }
 
     /// <summary>
