@@ -169,12 +169,16 @@ public static class Generators
             return [r.Va, unchecked(r.Va + r.Size - K4)];
         return [];
     }
+
     private static Gen<ulong> Pick(params (int Weight, ulong Value)[] choices) =>
         Gen.Frequency(choices.Select(c => (c.Weight, Gen.Constant(c.Value))).ToArray());
 
+    // Generators named by locals, not built inside a query's later clauses (which would rebuild them at every draw).
+    private static readonly Gen<int> AnyInt = Gen.Choose(int.MinValue, int.MaxValue);
+
     private static Gen<ulong> Raw64 =>
-        from hi in Gen.Choose(int.MinValue, int.MaxValue)
-        from lo in Gen.Choose(int.MinValue, int.MaxValue)
+        from hi in AnyInt
+        from lo in AnyInt
         select ((ulong)(uint)hi << 32) | (uint)lo;
 
     /// <summary>A virtual address near one of the interesting places, aligned mostly to the focus size.</summary>
@@ -186,8 +190,9 @@ public static class Generators
             (1, Gen.Constant(s.NonCanonical)), (1, Raw64.Select(v => v & ~(K4 - 1))));
         // Rare: the first non-canonical address and a random one; LowTop + 2G and HighTop + 2G also leave
         // the canonical range (or wrap past 2^64) through the offset below.
+        var offset = Offset(focus);
         return from a in anchor
-               from off in Offset(focus)
+               from off in offset
                select unchecked(a + off);
     }
 
@@ -211,8 +216,9 @@ public static class Generators
         var anchor = Gen.Frequency(
             (6, Gen.Constant(0UL)), (3, Gen.Constant(G1)), (2, Gen.Constant(s.PaLimit - 2 * G1)),
             (1, Gen.Constant(s.PaLimit)), (1, Gen.Constant(ulong.MaxValue - G1 + 1)));
+        var offset = Offset(focus);
         return from a in anchor
-               from off in Offset(focus)
+               from off in offset
                select unchecked(a + off);
     }
 
@@ -241,10 +247,12 @@ public static class Generators
             (17, Gen.Constant((PageSize)focus)),
             (1, Gen.Constant(PageSize.Size4K)), (1, Gen.Constant(PageSize.Size2M)), (1, Gen.Constant(PageSize.Size1G)));
 
+    private static readonly Gen<int> ZeroToThree = Gen.Choose(0, 3);
+
     /// <summary>A region length: whole focus pages plus a few 4K pages, sometimes zero or bad.</summary>
     private static Gen<ulong> RegionSize(ulong focus) =>
         Gen.Frequency(
-            (12, from k in Gen.Choose(0, 2) from j in Gen.Choose(0, 3) select (ulong)k * focus + (ulong)j * K4),
+            (12, from k in Gen.Choose(0, 2) from j in ZeroToThree select (ulong)k * focus + (ulong)j * K4),
             (1, Gen.Constant(0UL)),
             (1, from j in Gen.Choose(1, 3) select (ulong)j * K4 + 1),
             (1, Gen.Constant(1UL << 62)),
