@@ -6,22 +6,54 @@ namespace PageTableMultiarch.Harness;
 /// <summary>What a run counted, for summaries.</summary>
 public sealed class RunStats
 {
+    private static readonly int KindCount = Enum.GetValues<OpKind>().Length;
+
     public long Sequences;
     public long Ops;
-    public readonly Dictionary<(OpKind Kind, string Result), long> ByOutcome = new();
+
+    // Counts per result text ("Ok" or the error's name), one per operation kind. Result texts are few and mostly
+    // the same string objects, so a short list searched by reference first is cheaper than a dictionary per op.
+    private readonly List<(string Result, long[] ByKind)> _counts = [];
+
+    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A fresh dictionary.</summary>
+    public Dictionary<(OpKind Kind, string Result), long> ByOutcome
+    {
+        get
+        {
+            var byOutcome = new Dictionary<(OpKind Kind, string Result), long>();
+            foreach (var (result, byKind) in _counts)
+                for (int k = 0; k < byKind.Length; k++)
+                    if (byKind[k] != 0) byOutcome[((OpKind)k, result)] = byKind[k];
+            return byOutcome;
+        }
+    }
 
     public void Add(OpKind kind, Outcome outcome)
     {
         Ops++;
-        var key = (kind, outcome.Error ?? "Ok");
-        ByOutcome[key] = ByOutcome.GetValueOrDefault(key) + 1;
+        CountsOf(outcome.Error ?? "Ok")[(int)kind]++;
     }
 
     public void Merge(RunStats other)
     {
         Sequences += other.Sequences;
         Ops += other.Ops;
-        foreach (var (k, v) in other.ByOutcome) ByOutcome[k] = ByOutcome.GetValueOrDefault(k) + v;
+        foreach (var (result, byKind) in other._counts)
+        {
+            var mine = CountsOf(result);
+            for (int k = 0; k < byKind.Length; k++) mine[k] += byKind[k];
+        }
+    }
+
+    private long[] CountsOf(string result)
+    {
+        foreach (var (r, byKind) in _counts)
+            if (ReferenceEquals(r, result)) return byKind;
+        foreach (var (r, byKind) in _counts)
+            if (string.Equals(r, result, StringComparison.Ordinal)) return byKind;
+        var counts = new long[KindCount];
+        _counts.Add((result, counts));
+        return counts;
     }
 }
 

@@ -280,7 +280,7 @@ internal readonly record struct LeafBits(ulong Va, ulong Pa, ulong Size, int Fla
 /// <summary>A reusable list of <see cref="LeafBits"/>.</summary>
 internal sealed class LeafBuffer
 {
-    private LeafBits[] _items = new LeafBits[64];
+    private LeafBits[] _items = new LeafBits[16];
 
     public int Count { get; private set; }
 
