@@ -24,6 +24,9 @@ internal static unsafe partial class ArenaCache
 
     private const int MadvDontNeed = 4; // Linux
 
+    /// <summary>Arenas that once had more frames in use than this are not kept.</summary>
+    private const int MaxResetFrames = 512;
+
     private static readonly bool CanReuse = OperatingSystem.IsLinux();
 
     /// <summary>The arenas of the thread's last passing run, reset; null when there are none (or they are in use).</summary>
@@ -86,6 +89,7 @@ internal static unsafe partial class ArenaCache
         // lowest `peak` frames have ever been handed out, and they sit (in some order) on top of the free stack,
         // with the untouched fresh order below. Taking them and freeing them highest first restores the fresh order.
         int peak = arena.PeakInUse;
+        if (peak > MaxResetFrames) return false; // cheaper to start afresh than to reset this many frames every run
         ulong baseAddr = arena.BasePaddr.Value;
         for (int i = 0; i < peak; i++)
         {
