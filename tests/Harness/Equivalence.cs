@@ -6,22 +6,54 @@ namespace PageTableMultiarch.Harness;
 /// <summary>What a run counted, for summaries.</summary>
 public sealed class RunStats
 {
+    private static readonly int KindCount = Enum.GetValues<OpKind>().Length;
+
     public long Sequences;
     public long Ops;
-    public readonly Dictionary<(OpKind Kind, string Result), long> ByOutcome = new();
+
+    // Counts per result text ("Ok" or the error's name), one per operation kind. Result texts are few and mostly
+    // the same string objects, so a short list searched by reference first is cheaper than a dictionary per op.
+    private readonly List<(string Result, long[] ByKind)> _counts = [];
+
+    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A fresh dictionary.</summary>
+    public Dictionary<(OpKind Kind, string Result), long> ByOutcome
+    {
+        get
+        {
+            var byOutcome = new Dictionary<(OpKind Kind, string Result), long>();
+            foreach (var (result, byKind) in _counts)
+                for (int k = 0; k < byKind.Length; k++)
+                    if (byKind[k] != 0) byOutcome[((OpKind)k, result)] = byKind[k];
+            return byOutcome;
+        }
+    }
 
     public void Add(OpKind kind, Outcome outcome)
     {
         Ops++;
-        var key = (kind, outcome.Error ?? "Ok");
-        ByOutcome[key] = ByOutcome.GetValueOrDefault(key) + 1;
+        CountsOf(outcome.Error ?? "Ok")[(int)kind]++;
     }
 
     public void Merge(RunStats other)
     {
         Sequences += other.Sequences;
         Ops += other.Ops;
-        foreach (var (k, v) in other.ByOutcome) ByOutcome[k] = ByOutcome.GetValueOrDefault(k) + v;
+        foreach (var (result, byKind) in other._counts)
+        {
+            var mine = CountsOf(result);
+            for (int k = 0; k < byKind.Length; k++) mine[k] += byKind[k];
+        }
+    }
+
+    private long[] CountsOf(string result)
+    {
+        foreach (var (r, byKind) in _counts)
+            if (ReferenceEquals(r, result)) return byKind;
+        foreach (var (r, byKind) in _counts)
+            if (string.Equals(r, result, StringComparison.Ordinal)) return byKind;
+        var counts = new long[KindCount];
+        _counts.Add((result, counts));
+        return counts;
     }
 }
 
@@ -72,14 +104,30 @@ public static class Equivalence
     public static RunStats Run(TableKind kind, IReadOnlyList<PageOp> ops, RunOptions? options = null)
     {
         options ??= RunOptions.Default;
+        var arenas = ArenaCache.Rent(options.ArenaFrames);
+        bool passed = false;
+        try
+        {
+            var stats = RunIn(arenas, kind, ops, options);
+            passed = true;
+            return stats;
+        }
+        finally
+        {
+            ArenaCache.Return(arenas, passed);
+        }
+    }
+
+    private static RunStats RunIn(ArenaCache.Pair arenas, TableKind kind, IReadOnlyList<PageOp> ops, RunOptions options)
+    {
         var stats = new RunStats { Sequences = 1 };
         var factory = options.ImplFactory ?? Tables.CreateImpl;
-        using var arena = new FrameArena(new PhysAddr(0x8000_0000), options.ArenaFrames);
-        using var foreignArena = new FrameArena(new PhysAddr(0x4000_0000), 4);
+        var arena = arenas.Main;
+        var foreignArena = arenas.Foreign;
         var model = new ReferenceModel(Tables.ModelArch(kind));
         var peerModel = new ReferenceModel(Tables.ModelArch(kind));
         IImplTable? impl = null, peer = null, foreign = null;
-        var done = new List<PageOp>();
+        var done = new List<PageOp>(ops.Count);
         try
         {
             impl = factory(kind, arena);
@@ -96,12 +144,12 @@ public static class Equivalence
             {
                 var op = ops[step];
                 done.Add(op);
-                var before = options.TolerateNoMemory ? ModelSide.Leaves(model) : null;
                 var implOut = impl.Apply(op, peer, foreign);
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
+                    // The model is not stepped, so its state is still the state before this step.
                     stats.Add(op.Kind, implOut);
-                    CompareState(kind, done, impl, before!, "after NoMemory (must be unchanged)");
+                    CheckState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
@@ -110,8 +158,8 @@ public static class Equivalence
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
-                    CompareState(kind, done, impl, ModelSide.Leaves(model), "state");
-                    int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
+                    int owned = CheckState(kind, done, impl, model, "state")
+                        + (peer is IStateWalker peerWalker ? peerWalker.WalkStateCached(out _) : peer.OwnedTableFrames());
                     if (arena.InUse != owned)
                         throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
                 }
@@ -121,8 +169,9 @@ public static class Equivalence
             impl.Dispose();
             peer.Dispose();
             foreign.Dispose();
-            if (arena.InUse != 0 || arena.TotalAllocated != arena.TotalFreed)
-                throw Fail(kind, done, $"after Dispose {arena.InUse} frames are still in use ({arena.TotalAllocated} allocated, {arena.TotalFreed} freed)");
+            long allocated = arena.TotalAllocated - arenas.MainAllocatedAtStart, freed = arena.TotalFreed - arenas.MainFreedAtStart;
+            if (arena.InUse != 0 || allocated != freed)
+                throw Fail(kind, done, $"after Dispose {arena.InUse} frames are still in use ({allocated} allocated, {freed} freed)");
             if (foreignArena.InUse != 0)
                 throw Fail(kind, done, $"after Dispose the foreign arena still has {foreignArena.InUse} frames in use");
             return stats;
@@ -134,6 +183,44 @@ public static class Equivalence
             peer?.Dispose();
             foreign?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Compares Impl's whole mapping state (its leaves, found by <c>Walk</c>) with the model's and returns the table
+    /// frames Impl owns (<see cref="IImplTable.OwnedTableFrames"/>); throws at a difference.
+    /// </summary>
+    /// <remarks>
+    /// The check is that Impl's leaves, in walk order, equal the model's mappings sorted by address. It is done
+    /// without text or sorting: the walk's addresses must strictly increase, the counts must be equal, and each leaf
+    /// must equal the model's mapping at its address (address, size and <see cref="Tables.FlagCode(MappingFlags)"/>,
+    /// which is equal exactly when the flag texts are). Distinct addresses make that a one-to-one match of two sorted
+    /// lists, so it holds exactly when the lists are equal. On a difference the leaves are compared again as text,
+    /// which gives the report.
+    /// </remarks>
+    private static int CheckState(TableKind kind, List<PageOp> done, IImplTable impl, ReferenceModel model, string what)
+    {
+        if (impl is IStateWalker walker)
+        {
+            int owned = walker.WalkStateCached(out var leaves);
+            if (SameState(leaves.Items, model)) return owned;
+            CompareState(kind, done, impl, ModelSide.Leaves(model), what);
+            throw new InvalidOperationException($"Harness bug: the numeric state comparison found a difference the text comparison did not ({kind}, step {done.Count}).");
+        }
+        CompareState(kind, done, impl, ModelSide.Leaves(model), what);
+        return impl.OwnedTableFrames();
+    }
+
+    private static bool SameState(ReadOnlySpan<LeafBits> leaves, ReferenceModel model)
+    {
+        if (leaves.Length != model.MappingCount) return false;
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            ref readonly var leaf = ref leaves[i];
+            if (i > 0 && leaf.Va <= leaves[i - 1].Va) return false;
+            if (!model.TryGetMapping(leaf.Va, out var m) || m.Pa != leaf.Pa || m.Size != leaf.Size || Tables.FlagCode(m.Flags) != leaf.Flags)
+                return false;
+        }
+        return true;
     }
 
     private static void CompareState(TableKind kind, List<PageOp> done, IImplTable impl, List<Leaf> expected, string what)

@@ -49,9 +49,17 @@ public static class Tables
     }
 
     /// <summary>A canonical text for flags on either side (names, in a fixed order).</summary>
-    public static string FlagText(MappingFlags f) => PageOp.FlagsCode(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
+    public static string FlagText(MappingFlags f) => ImplFlagTexts[(byte)f];
 
-    public static string FlagText(ModelFlags f)
+    public static string FlagText(ModelFlags f) => ModelFlagTexts[(byte)f];
+
+    // Both flag types are bytes: every text is made once, by the definitions below.
+    private static readonly string[] ImplFlagTexts = Enumerable.Range(0, 256).Select(b => MakeFlagText((MappingFlags)b)).ToArray();
+    private static readonly string[] ModelFlagTexts = Enumerable.Range(0, 256).Select(b => MakeFlagText((ModelFlags)b)).ToArray();
+
+    private static string MakeFlagText(MappingFlags f) => PageOp.FlagsCode(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
+
+    private static string MakeFlagText(ModelFlags f)
     {
         var parts = new List<string>();
         if ((f & ModelFlags.Read) != 0) parts.Add("Read");
@@ -61,6 +69,45 @@ public static class Tables
         if ((f & ModelFlags.Device) != 0) parts.Add("Device");
         if ((f & ModelFlags.Uncached) != 0) parts.Add("Uncached");
         return parts.Count == 0 ? "None" : string.Join(" | ", parts);
+    }
+
+    /// <summary>
+    /// A number for flags on either side, equal for two flag values exactly when their <see cref="FlagText(MappingFlags)"/>
+    /// and <see cref="FlagText(ModelFlags)"/> are equal: the six named flags one at a time (Read 1, Write 2, Execute 4,
+    /// User 8, Device 16, Uncached 32); Impl flags with an undefined bit (printed as a raw number, never equal to a
+    /// model text) get 0x100 plus their raw value. State comparison uses it so that no text is made per leaf.
+    /// </summary>
+    public static int FlagCode(MappingFlags f) => ImplFlagCodes[(byte)f];
+
+    /// <inheritdoc cref="FlagCode(MappingFlags)"/>
+    public static int FlagCode(ModelFlags f) => ModelFlagCodes[(byte)f];
+
+    private static readonly int[] ImplFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((MappingFlags)b)).ToArray();
+    private static readonly int[] ModelFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((ModelFlags)b)).ToArray();
+
+    private static int MakeFlagCode(MappingFlags f)
+    {
+        if ((f & ~MappingFlags.All) != 0) return 0x100 | (byte)f;
+        int code = 0;
+        if ((f & MappingFlags.Read) != 0) code |= 1;
+        if ((f & MappingFlags.Write) != 0) code |= 2;
+        if ((f & MappingFlags.Execute) != 0) code |= 4;
+        if ((f & MappingFlags.User) != 0) code |= 8;
+        if ((f & MappingFlags.Device) != 0) code |= 16;
+        if ((f & MappingFlags.Uncached) != 0) code |= 32;
+        return code;
+    }
+
+    private static int MakeFlagCode(ModelFlags f)
+    {
+        int code = 0; // like its text, other bits are not shown
+        if ((f & ModelFlags.Read) != 0) code |= 1;
+        if ((f & ModelFlags.Write) != 0) code |= 2;
+        if ((f & ModelFlags.Execute) != 0) code |= 4;
+        if ((f & ModelFlags.User) != 0) code |= 8;
+        if ((f & ModelFlags.Device) != 0) code |= 16;
+        if ((f & ModelFlags.Uncached) != 0) code |= 32;
+        return code;
     }
 
     public static string SizeText(ulong size) => size switch
