@@ -72,7 +72,7 @@ internal sealed record CampaignOptions(long MaxOps, double Seconds, int Seed, Ta
 {
     private const string Usage = """
         Usage: dotnet run -c Release --project tools/Campaign -- [options]
-          --ops N           stop after N checked operations (default 1000000)
+          --ops N           stop after N checked operations (default 100000000)
           --seconds S       stop after S seconds (default 120)
           --seed N          seed of the campaign (default: from the clock; printed)
           --tables A,B      X64,A64,Sv39,Sv48,La64 (default: all)
@@ -84,7 +84,7 @@ internal sealed record CampaignOptions(long MaxOps, double Seconds, int Seed, Ta
 
     public static CampaignOptions? Parse(string[] args)
     {
-        var o = new CampaignOptions(1_000_000, 120, Environment.TickCount & int.MaxValue, PageTableMultiarch.Harness.Tables.All, 50, 40, 5, null);
+        var o = new CampaignOptions(100_000_000, 120, Environment.TickCount & int.MaxValue, PageTableMultiarch.Harness.Tables.All, 50, 40, 5, null);
         try
         {
             for (int i = 0; i < args.Length; i++)
