@@ -198,6 +198,17 @@ public sealed class TableApiTests
         Assert.Equal(new ulong?[] { null }, flushes);
         flushes.Clear();
 
+        // Exactly the limit: per-page flushes only, no whole flush.
+        const int limit = PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit;
+        Assert.True(pt.MapRegion(new VirtAddr(0x60_0000), new PhysAddr(0), limit * 0x1000UL, R, false, flushTlbByPage: true).IsOk);
+        Assert.Equal(limit, flushes.Count);
+        Assert.DoesNotContain(null, flushes);
+        flushes.Clear();
+        Assert.True(pt.UnmapRegion(new VirtAddr(0x60_0000), limit * 0x1000UL, flushTlbByPage: true).IsOk);
+        Assert.Equal(limit, flushes.Count);
+        Assert.DoesNotContain(null, flushes);
+        flushes.Clear();
+
         const int pages = PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 10;
         Assert.True(pt.MapRegion(new VirtAddr(0x20_0000), new PhysAddr(0), pages * 0x1000UL, R, false, flushTlbByPage: true).IsOk);
         Assert.Equal(PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 1, flushes.Count);
@@ -289,10 +300,16 @@ public sealed class CursorTests
         Assert.True(pt.Query(new VirtAddr(0x4000_0000 + 700 * 0x1000)).IsOk);
     }
 
-    [Theory]
-    [InlineData(0x800UL, PagingError.NotAligned)]
-    [InlineData(1UL << 52, PagingError.InvalidPhysAddr)]
-    public void ABadFrameInsideALastLevelTableStopsTheMapAndRollsBack(ulong badPa, PagingError expected)
+    // Separate facts rather than one theory: Stryker's per-test coverage tells theory rows apart poorly.
+    [Fact]
+    public void AnUnalignedFrameInsideALastLevelTableStopsTheMapAndRollsBack() =>
+        BadFrameInsideALastLevelTable(0x800, PagingError.NotAligned);
+
+    [Fact]
+    public void AFrameBeyondThePhysicalWidthInsideALastLevelTableStopsTheMapAndRollsBack() =>
+        BadFrameInsideALastLevelTable(1UL << 52, PagingError.InvalidPhysAddr);
+
+    private static void BadFrameInsideALastLevelTable(ulong badPa, PagingError expected)
     {
         using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
         using var pt = X64PageTable.TryCreate(arena).Value;

@@ -9,7 +9,8 @@ public interface IPagingMetaData
     /// <summary>Number of translation levels: 3 (Sv39) or 4 (the others).</summary>
     static abstract int Levels { get; }
 
-    /// <summary>Physical address width in bits: a page must end at or below 2^<c>PaMaxBits</c>.</summary>
+    /// <summary>Physical address width in bits: a page must end at or below 2^<c>PaMaxBits</c>. At least 30, so that the
+    /// limit is a multiple of every page size (it is 48 to 56 on the architectures here).</summary>
     static abstract int PaMaxBits { get; }
 
     /// <summary>Virtual address width in bits (39 or 48).</summary>
@@ -130,8 +131,8 @@ public static class Canonical
     /// </summary>
     public static bool IsCanonical(ulong vaddr, int vaBits)
     {
-        ulong top = vaddr >> (vaBits - 1);
-        return top == 0 || top == ulong.MaxValue >> (vaBits - 1);
+        long top = (long)vaddr >> (vaBits - 1); // arithmetic shift: 0 or -1 exactly when the top bits agree
+        return top == 0 || top == -1;
     }
 
     /// <summary>Sign-extends the low <paramref name="vaBits"/> bits of <paramref name="vaddr"/>.</summary>

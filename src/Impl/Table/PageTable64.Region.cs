@@ -82,7 +82,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
                 level = LeafLevel;
             }
             if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
-            if (!PaFits(pa, step)) { error = PagingError.InvalidPhysAddr; break; }
+            if (!PaFits(pa)) { error = PagingError.InvalidPhysAddr; break; }
             if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
             error = MapLeaf(cur, pa, level, flags, out TPte* table);
             if (error != 0) break;
@@ -98,7 +98,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             {
                 pa = source.GetPaddr(new VirtAddr(cur)).Value;
                 if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
-                if (!PaFits(pa, FrameArena.FrameSize)) { error = PagingError.InvalidPhysAddr; break; }
+                if (!PaFits(pa)) { error = PagingError.InvalidPhysAddr; break; }
                 if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
                 TPte entry = template;
                 entry.SetPaddr(new PhysAddr(pa));

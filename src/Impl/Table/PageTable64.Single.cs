@@ -26,7 +26,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         if ((va & (bytes - 1)) != 0) return PagingError.NotAligned;
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
         if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned;
-        if (!PaFits(pa, bytes)) return PagingError.InvalidPhysAddr;
+        if (!PaFits(pa)) return PagingError.InvalidPhysAddr;
         if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
         PagingError error = MapLeaf(va, pa, level, flags, out _);
         if (error != 0) return error;
@@ -148,13 +148,12 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         if ((va & PageMask) != 0) return PagingError.NotAligned;
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
         if ((pa & PageMask) != 0) return PagingError.NotAligned;
-        if (!PaFits(pa, FrameArena.FrameSize)) return PagingError.InvalidPhysAddr;
+        if (!PaFits(pa)) return PagingError.InvalidPhysAddr;
         if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
         if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
         ulong bytes = SizeAt(level);
         if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
-        if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned;
-        if (!PaFits(pa, bytes)) return PagingError.InvalidPhysAddr;
+        if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned; // pa < 2^PaMaxBits was checked above and covers the whole page
         bool huge = level != LeafLevel;
         e->SetPaddr(paddr);
         e->SetFlags(flags, huge);

@@ -111,12 +111,13 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong SizeAt(int level) => 1UL << Shift(level);
 
+    /// <summary>
+    /// Whether a page at <paramref name="pa"/> lies below 2^<c>PaMaxBits</c>. Every caller has checked that
+    /// <paramref name="pa"/> is aligned to the page's size, and the limit is a multiple of 1 GiB, so a page that starts
+    /// below the limit also ends at or below it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool PaFits(ulong pa, ulong size)
-    {
-        ulong limit = 1UL << TMeta.PaMaxBits;
-        return pa < limit && size <= limit - pa;
-    }
+    private static bool PaFits(ulong pa) => pa < 1UL << TMeta.PaMaxBits;
 
     /// <summary>The canonical address of the first byte an entry covers.</summary>
     private static ulong Canonicalize(ulong va) => Canonical.SignExtend(va, TMeta.VaMaxBits);
@@ -212,18 +213,14 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     {
         if (_disposed) return;
         TPte* root = Root();
-        if (LeafLevel > 0)
+        for (int i = 0; i < EntryCount; i++) // every architecture here has at least 3 levels: root entries are never 4K leaves
         {
-            for (int i = 0; i < EntryCount; i++)
-            {
-                TPte* e = root + i;
-                if (_borrowed.Get(i) || !e->IsPresent || e->IsHuge) continue;
-                FreeSubtree(e->Paddr, 1);
-            }
+            TPte* e = root + i;
+            if (_borrowed.Get(i) || !e->IsPresent || e->IsHuge) continue;
+            FreeSubtree(e->Paddr, 1);
         }
         _handler.DeallocFrame(_root);
         _disposed = true;
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>One bit per root slot.</summary>
@@ -233,8 +230,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         private ulong _word;
 
         public readonly bool Get(int index) =>
-            ((Unsafe.Add(ref Unsafe.AsRef(in _word), index >> 6) >> (index & 63)) & 1) != 0;
+            (Unsafe.Add(ref Unsafe.AsRef(in _word), index / 64) & (1UL << (index & 63))) != 0;
 
-        public void Set(int index) => Unsafe.Add(ref _word, index >> 6) |= 1UL << (index & 63);
+        public void Set(int index) => Unsafe.Add(ref _word, index / 64) |= 1UL << (index & 63);
     }
 }
