@@ -215,6 +215,11 @@ public sealed class TableApiTests
         Assert.Equal(0x20_0000UL, flushes[0]);
         Assert.Null(flushes[^1]);
         flushes.Clear();
+        Assert.True(pt.ProtectRegion(new VirtAddr(0x20_0000), pages * 0x1000UL, R | MappingFlags.Write, flushTlbByPage: true).IsOk);
+        Assert.Equal(PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 1, flushes.Count);
+        Assert.Equal(0x20_0000UL, flushes[0]);
+        Assert.Null(flushes[^1]);
+        flushes.Clear();
         Assert.True(pt.UnmapRegion(new VirtAddr(0x20_0000), pages * 0x1000UL, flushTlbByPage: true).IsOk);
         Assert.Equal(PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.FlushByPageLimit + 1, flushes.Count);
         Assert.Null(flushes[^1]);
@@ -315,9 +320,11 @@ public sealed class CursorTests
         using var pt = X64PageTable.TryCreate(arena).Value;
         const ulong va = 0x4000_0000;
         // Page 5 of the first last-level table gets the bad frame; pages 0..4 were written before it.
-        var result = pt.MapRegion(new VirtAddr(va), v => new PhysAddr(v.Value == va + 5 * 0x1000 ? badPa : v.Value - va), 16 * 0x1000,
-            MappingFlags.Read, false, false);
+        int calls = 0;
+        var result = pt.MapRegion(new VirtAddr(va), v => { calls++; return new PhysAddr(v.Value == va + 5 * 0x1000 ? badPa : v.Value - va); },
+            16 * 0x1000, MappingFlags.Read, false, false);
         Assert.Equal(expected, result.Error);
+        Assert.Equal(6, calls); // once per page, up to and including the bad one
         for (ulong page = 0; page < 16; page++)
             Assert.Equal(PagingError.NotMapped, pt.Query(new VirtAddr(va + page * 0x1000)).Error);
     }

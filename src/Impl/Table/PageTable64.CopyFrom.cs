@@ -42,7 +42,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             {
                 if (e->IsPresent && !e->IsHuge) FreeSubtree(e->Paddr, 1);
                 _borrowed.Set(i);
-                _borrowedCount++;
+                _anyBorrowed = true;
             }
             *e = src[i];
         }

@@ -34,7 +34,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     private PhysAddr _root;
     private bool _disposed;
     private Bitmap512 _borrowed;
-    private int _borrowedCount;
+    private bool _anyBorrowed;
 
     /// <summary>Wraps an already allocated and zeroed root frame. Use <see cref="TryCreate"/> or a ready type's factory.</summary>
     protected PageTable64(THandler handler, PhysAddr rootPaddr)
@@ -137,7 +137,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsBorrowedAddress(ulong va) => _borrowedCount != 0 && _borrowed.Get((int)Index(va, 0));
+    private bool IsBorrowedAddress(ulong va) => _anyBorrowed && _borrowed.Get((int)Index(va, 0));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -232,6 +232,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         public readonly bool Get(int index) =>
             (Unsafe.Add(ref Unsafe.AsRef(in _word), index / 64) & (1UL << (index & 63))) != 0;
 
+        // Stryker disable once Assignment : CopyFrom sets only bits it has just found clear, so ^= sets them as |= does
         public void Set(int index) => Unsafe.Add(ref _word, index / 64) |= 1UL << (index & 63);
     }
 }
