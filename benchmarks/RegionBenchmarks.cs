@@ -13,7 +13,7 @@ namespace PageTableMultiarch.Benchmarks;
 /// original crate's region operations do);</item>
 /// <item><c>Model</c>: the dictionary reference model, the baseline.</item>
 /// </list>
-/// Times are per 4 KiB page (<c>OperationsPerInvoke</c>) except for the huge-page map, which is per call.
+/// Times are per 4 KiB page (<c>OperationsPerInvoke</c>). The huge-page map is in <see cref="HugeRegionBenchmarks{TMeta, TPte}"/>.
 /// </summary>
 [GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
 [GenericTypeArguments(typeof(A64PagingMetaData), typeof(A64Pte))]
@@ -25,9 +25,6 @@ namespace PageTableMultiarch.Benchmarks;
 public class RegionBenchmarks<TMeta, TPte>
     where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
 {
-    private const ulong HugeVa = Fixture.RegionVa + Fixture.Page; // unaligned by 4K: 4K, 2M and 1G steps all occur
-    private const ulong HugePa = Fixture.RegionPa + Fixture.Page;
-
     private FrameArena _arena = null!;
     private PageTable64<TMeta, TPte, ArenaHandler>? _table;
     private ReferenceModel? _model;
@@ -42,7 +39,7 @@ public class RegionBenchmarks<TMeta, TPte>
 
     // ---- iteration setups (not timed) ----
 
-    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk), nameof(MapHuge_Cursor), nameof(MapHuge_Walk)])]
+    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk)])]
     public void EmptyTable() => _table = Fixture.NewTable<TMeta, TPte>(_arena);
 
     [IterationSetup(Targets = [nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
@@ -52,7 +49,7 @@ public class RegionBenchmarks<TMeta, TPte>
         Fixture.Check(_table.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "setup map");
     }
 
-    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk), nameof(MapHuge_Cursor), nameof(MapHuge_Walk),
+    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk),
         nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
     public void DisposeTable()
     {
@@ -60,7 +57,7 @@ public class RegionBenchmarks<TMeta, TPte>
         if (_arena.InUse != 0) throw new InvalidOperationException($"{_arena.InUse} frames leaked");
     }
 
-    [IterationSetup(Targets = [nameof(Map4K_Model), nameof(MapHuge_Model)])]
+    [IterationSetup(Targets = [nameof(Map4K_Model)])]
     public void EmptyModel() => _model = new ReferenceModel(Fixture.ModelArch<TMeta>());
 
     [IterationSetup(Targets = [nameof(Unmap4K_Model), nameof(Protect4K_Model)])]
@@ -91,32 +88,6 @@ public class RegionBenchmarks<TMeta, TPte>
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Map 1 GiB, 4K pages")]
     public void Map4K_Model() =>
         Fixture.Check(_model!.MapRegion(Fixture.RegionVa, _modelPaddr, Fixture.OneGiB, Fixture.ModelRw, false), "map");
-
-    // ---- map 1 GiB, huge pages allowed, start 4K past a 1G boundary (511 x 4K, 511 x 2M, 1 x 4K) ----
-
-    [Benchmark, BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    public void MapHuge_Cursor() =>
-        Fixture.Check(_table!.MapRegion(new VirtAddr(HugeVa), new PhysAddr(HugePa), Fixture.OneGiB, Fixture.Flags, true, false), "map");
-
-    [Benchmark, BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    public void MapHuge_Walk()
-    {
-        var table = _table!;
-        ulong done = 0;
-        while (done < Fixture.OneGiB)
-        {
-            ulong va = HugeVa + done, pa = HugePa + done, rest = Fixture.OneGiB - done;
-            PageSize size = ((va | pa) & 0x3FFF_FFFF) == 0 && rest >= 0x4000_0000 ? PageSize.Size1G
-                : ((va | pa) & 0x1F_FFFF) == 0 && rest >= 0x20_0000 ? PageSize.Size2M
-                : PageSize.Size4K;
-            Fixture.Check(table.Map(new VirtAddr(va), new PhysAddr(pa), size, Fixture.Flags), "map");
-            done += (ulong)size;
-        }
-    }
-
-    [Benchmark(Baseline = true), BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    public void MapHuge_Model() =>
-        Fixture.Check(_model!.MapRegion(HugeVa, v => HugePa + (v - HugeVa), Fixture.OneGiB, Fixture.ModelRw, true), "map");
 
     // ---- unmap 1 GiB of 4K pages ----
 

@@ -48,6 +48,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>The region mapping core, specialized per <typeparamref name="TSource"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
     {
@@ -177,6 +178,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// Visits, in address order, the leaves that cover <c>[va, va + size)</c>, stopping at the first hole, huge page
     /// crossing the region's ends, or borrowed slot. Stays in one last-level table while the region does.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private PagingError ForEachLeaf<TAction>(ulong va, ulong size, ref TAction action) where TAction : struct, ILeafAction
     {
         ulong cur = va, rest = size;

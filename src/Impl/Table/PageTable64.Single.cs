@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PageTableMultiarch;
 
 public unsafe partial class PageTable64<TMeta, TPte, THandler>
@@ -38,6 +40,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// checked. On success <paramref name="table"/> is the table that holds the new leaf.
     /// Returns 0 on success.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private PagingError MapLeaf(ulong va, ulong pa, int level, MappingFlags flags, out TPte* table)
     {
         table = Root();

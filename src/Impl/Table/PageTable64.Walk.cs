@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PageTableMultiarch;
 
 /// <summary>Called for each present entry by <c>Walk</c>: its level (0 = root), index in its table, the canonical
@@ -36,6 +38,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         WalkTable(Root(), 0, 0, limit, ref visitor);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private void WalkTable<TVisitor>(TPte* table, int level, ulong baseVa, int limit, ref TVisitor visitor)
         where TVisitor : struct, IWalkVisitor<TPte>
     {

@@ -175,6 +175,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     }
 
     /// <summary>Whether the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) or any table below it maps a page.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private bool SubtreeHasMapping(PhysAddr tablePaddr, int level)
     {
         TPte* table = TableOf(tablePaddr);
@@ -189,6 +190,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     }
 
     /// <summary>Frees the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) and every table below it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private void FreeSubtree(PhysAddr tablePaddr, int level)
     {
         if (level < LeafLevel)
