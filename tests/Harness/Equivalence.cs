@@ -11,9 +11,8 @@ public sealed class RunStats
     public long Sequences;
     public long Ops;
 
-    // Counts per result text ("Ok" or the error's name), one per operation kind. Result texts are few and mostly
-    // the same string objects, so a short list searched by reference first is cheaper than a dictionary per op.
-    private readonly List<(string Result, long[] ByKind)> _counts = [];
+    // Counts per result text ("Ok" or the error's name), one per operation kind.
+    private readonly Dictionary<string, long[]> _counts = new(StringComparer.Ordinal);
 
     /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A fresh dictionary.</summary>
     public Dictionary<(OpKind Kind, string Result), long> ByOutcome
@@ -47,12 +46,7 @@ public sealed class RunStats
 
     private long[] CountsOf(string result)
     {
-        foreach (var (r, byKind) in _counts)
-            if (ReferenceEquals(r, result)) return byKind;
-        foreach (var (r, byKind) in _counts)
-            if (string.Equals(r, result, StringComparison.Ordinal)) return byKind;
-        var counts = new long[KindCount];
-        _counts.Add((result, counts));
+        if (!_counts.TryGetValue(result, out var counts)) _counts.Add(result, counts = new long[KindCount]);
         return counts;
     }
 }

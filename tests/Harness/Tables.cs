@@ -85,18 +85,8 @@ public static class Tables
     private static readonly int[] ImplFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((MappingFlags)b)).ToArray();
     private static readonly int[] ModelFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((ModelFlags)b)).ToArray();
 
-    private static int MakeFlagCode(MappingFlags f)
-    {
-        if ((f & ~MappingFlags.All) != 0) return 0x100 | (byte)f;
-        int code = 0;
-        if ((f & MappingFlags.Read) != 0) code |= 1;
-        if ((f & MappingFlags.Write) != 0) code |= 2;
-        if ((f & MappingFlags.Execute) != 0) code |= 4;
-        if ((f & MappingFlags.User) != 0) code |= 8;
-        if ((f & MappingFlags.Device) != 0) code |= 16;
-        if ((f & MappingFlags.Uncached) != 0) code |= 32;
-        return code;
-    }
+    private static int MakeFlagCode(MappingFlags f) =>
+        (f & ~MappingFlags.All) != 0 ? 0x100 | (byte)f : MakeFlagCode(ToModel(f));
 
     private static int MakeFlagCode(ModelFlags f)
     {

@@ -82,8 +82,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
                 step = FrameArena.FrameSize;
                 level = LeafLevel;
             }
-            if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
-            if (!PaFits(pa)) { error = PagingError.InvalidPhysAddr; break; }
+            error = FrameError(pa);
+            if (error != 0) break;
             if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
             error = MapLeaf(cur, pa, level, flags, out TPte* table);
             if (error != 0) break;
@@ -98,8 +98,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             for (TPte* end = table + EntryCount; rest != 0 && e != end; e++)
             {
                 pa = source.GetPaddr(new VirtAddr(cur)).Value;
-                if ((pa & PageMask) != 0) { error = PagingError.NotAligned; break; }
-                if (!PaFits(pa)) { error = PagingError.InvalidPhysAddr; break; }
+                error = FrameError(pa);
+                if (error != 0) break;
                 if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
                 TPte entry = template;
                 entry.SetPaddr(new PhysAddr(pa));

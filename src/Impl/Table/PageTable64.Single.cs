@@ -150,8 +150,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
         if ((va & PageMask) != 0) return PagingError.NotAligned;
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
-        if ((pa & PageMask) != 0) return PagingError.NotAligned;
-        if (!PaFits(pa)) return PagingError.InvalidPhysAddr;
+        PagingError error = FrameError(pa);
+        if (error != 0) return error;
         if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
         if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
         ulong bytes = SizeAt(level);

@@ -119,6 +119,12 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PaFits(ulong pa) => pa < 1UL << TMeta.PaMaxBits;
 
+    /// <summary>The checks of a 4K frame's address, in order: <see cref="PagingError.NotAligned"/>, then
+    /// <see cref="PagingError.InvalidPhysAddr"/>; 0 when it is a usable frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static PagingError FrameError(ulong pa) =>
+        (pa & PageMask) != 0 ? PagingError.NotAligned : PaFits(pa) ? 0 : PagingError.InvalidPhysAddr;
+
     /// <summary>The canonical address of the first byte an entry covers.</summary>
     private static ulong Canonicalize(ulong va) => Canonical.SignExtend(va, TMeta.VaMaxBits);
 
