@@ -264,10 +264,13 @@ public sealed class FrameArenaTests
     {
         // 2 GiB of address space, never touched: the OS backs it lazily.
         using var arena = new FrameArena(new PhysAddr(0x1_0000_0000), 0x8_0000);
-        Assert.Throws<OverflowException>(() => arena.Memory.Length);
+        var e = Assert.Throws<NotSupportedException>(() => arena.Memory.Length);
+        Assert.Contains("Frame(paddr)", e.Message, StringComparison.Ordinal);
         Assert.True(arena.TryAllocFrame(out var frame));
-        arena.WriteUInt64(frame, 7);
-        Assert.Equal(7UL, arena.ReadUInt64(frame));
+        arena.WriteUInt64(frame + 8, 7);
+        Assert.Equal(7UL, arena.ReadUInt64(frame + 8));
+        Assert.Equal(7, arena.Frame(frame + 0x123)[8]); // the whole frame that holds the address
+        Assert.Equal(FrameArena.FrameSize, arena.Frame(frame).Length);
     }
 
     [Fact]
@@ -281,6 +284,40 @@ public sealed class FrameArenaTests
         Assert.Throws<ObjectDisposedException>(() => arena.TryAllocFrame(out _));
         Assert.Throws<ObjectDisposedException>(() => arena.FreeFrame(new PhysAddr(0x10_0000)));
         Assert.Throws<ObjectDisposedException>(() => arena.Memory.Length);
+        // Everything that reaches the memory refuses, instead of touching a freed block.
+        var frame = new PhysAddr(0x10_0000);
+        Assert.Throws<ObjectDisposedException>(() => arena.Frame(frame).Length);
+        Assert.Throws<ObjectDisposedException>(() => arena.ReadUInt64(frame));
+        Assert.Throws<ObjectDisposedException>(() => arena.WriteUInt64(frame, 1));
+        Assert.Throws<ObjectDisposedException>(() => arena.IsInUse(frame));
+        Assert.Throws<ObjectDisposedException>(() => { unsafe { _ = arena.FramePointer(frame); } });
+        Assert.Throws<ObjectDisposedException>(() => new ArenaHandler(arena).TryAllocFrame(out _));
+        Assert.True(new ArenaHandler(arena).IsMemoryReleased);
+        // What needs no memory still answers.
+        Assert.True(arena.Contains(frame));
+        Assert.Equal(2, arena.FrameCount);
+    }
+
+    [Fact]
+    public void FramesAreHandedOutLowestFirst()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 130); // three bitmap words, the last one partly used
+        var frames = new List<ulong>();
+        while (arena.TryAllocFrame(out var f)) frames.Add(f.Value);
+        Assert.Equal(Enumerable.Range(0, 130).Select(i => 0x10_0000UL + (ulong)i * 0x1000), frames);
+        Assert.Equal(1, arena.FailedAllocations);
+        Assert.Equal(130, arena.PeakInUse);
+        arena.FreeFrame(new PhysAddr(0x10_0000 + 100 * 0x1000));
+        arena.FreeFrame(new PhysAddr(0x10_0000 + 5 * 0x1000));
+        arena.FreeFrame(new PhysAddr(0x10_0000 + 64 * 0x1000));
+        Assert.True(arena.TryAllocFrame(out var a));
+        Assert.True(arena.TryAllocFrame(out var b));
+        Assert.True(arena.TryAllocFrame(out var c));
+        Assert.Equal([0x10_5000UL, 0x10_0000UL + 64 * 0x1000, 0x10_0000UL + 100 * 0x1000], new[] { a.Value, b.Value, c.Value });
+        Assert.False(arena.TryAllocFrame(out _));
+        Assert.Equal(130, arena.InUse);
+        Assert.Equal(133, arena.TotalAllocated);
+        Assert.Equal(3, arena.TotalFreed);
     }
 
     [Fact]

@@ -254,6 +254,8 @@ public readonly unsafe struct CountingHandler(FrameArena arena, StrongBox<long> 
         lookups.Value++;
         return arena.FramePointer(paddr);
     }
+
+    public bool IsMemoryReleased => arena.IsDisposed;
 }
 
 /// <summary>

@@ -90,9 +90,17 @@ public interface IPagingHandler
 
     /// <summary>
     /// The host pointer to the first byte of the 4 KiB frame at <paramref name="paddr"/>.
-    /// Implementations must refuse (throw) addresses they do not own rather than return a stray pointer.
+    /// Implementations must refuse (throw) addresses they do not own rather than return a stray pointer,
+    /// and must throw <see cref="ObjectDisposedException"/> once <see cref="IsMemoryReleased"/> is true.
     /// </summary>
     unsafe byte* PhysToHost(PhysAddr paddr);
+
+    /// <summary>
+    /// Whether the memory behind this handler is gone (for <see cref="ArenaHandler"/>: its arena was disposed, or
+    /// it has none). A table checks it before it touches memory again after running caller code (a region
+    /// callback, a walk visitor), and its <c>Dispose</c> then frees nothing.
+    /// </summary>
+    bool IsMemoryReleased { get; }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -6,35 +7,47 @@ namespace PageTableMultiarch;
 /// <summary>
 /// Simulated physical memory for a host: <see cref="FrameCount"/> frames of 4 KiB at guest-physical
 /// addresses <c>[BasePaddr, BasePaddr + FrameCount * 4 KiB)</c>, backed by one aligned native block.
-/// Page tables built in it are byte for byte what the target MMU walks, so <see cref="Memory"/> can be
-/// dumped as an image and loaded at <see cref="BasePaddr"/> on the real machine.
+/// Page tables built in it are byte for byte what the target MMU walks, so the frames can be dumped as an
+/// image and loaded at <see cref="BasePaddr"/> on the real machine.
 /// </summary>
 /// <remarks>
 /// <para>The block starts zeroed. By default its pages are zeroed lazily by the operating system (a fresh
 /// mapping costs nothing until touched); pass <c>prefault: true</c> to touch every page up front, so that
-/// timings measure the page-table code and not page faults. Allocation and freeing are O(1) from a
-/// preallocated free stack and never allocate managed memory.</para>
-/// <para>Not thread-safe: give each table (or each thread) its own arena. Arenas are independent, so many
-/// tables can run in parallel in one process.</para>
-/// <para>Misuse that signals a bug — freeing a frame twice or one the arena does not own, or asking for
-/// a pointer outside the arena — throws; running out of frames is an expected outcome and returns false.</para>
+/// timings measure the page-table code and not page faults.</para>
+/// <para><b>Allocation order.</b> <see cref="TryAllocFrame"/> always hands out the lowest free frame, so a
+/// single-threaded sequence of allocations and frees gives the same addresses on every run.</para>
+/// <para><b>Threads.</b> Allocation, freeing and the counters are safe to use from many threads at once
+/// (lock-free: one compare-and-swap on a word of the in-use bitmap per frame), so tables on different
+/// threads may share one arena, as tables on different cores share a kernel's frame allocator. A single
+/// table is still not thread-safe. <see cref="Dispose"/> must not race with other calls: after it, every
+/// member that reaches the memory throws <see cref="ObjectDisposedException"/>.</para>
+/// <para>Misuse that signals a bug — freeing a frame twice or one the arena does not own, asking for
+/// memory outside the arena, using the arena after <see cref="Dispose"/> — throws a managed exception;
+/// running out of frames is an expected outcome and returns false.</para>
 /// </remarks>
-public sealed unsafe class FrameArena : IDisposable
+public sealed class FrameArena : IDisposable
 {
     /// <summary>The frame size: 4 KiB.</summary>
     public const int FrameSize = 0x1000;
 
-    private byte* _base;       // first frame, 4 KiB-aligned
-    private void* _allocation; // what NativeMemory returned (freed on dispose)
-    private readonly int[] _freeStack;   // indices of free frames; top at _freeCount - 1
-    private readonly ulong[] _inUse;     // one bit per frame
-    private int _freeCount;
+    // The only pointers of the arena. Valid while _limit != 0: Dispose clears _limit before it frees the block, so
+    // every access that checks an offset against _limit is either inside the live block or refused.
+    private unsafe byte* _base;       // first frame, 4 KiB-aligned
+    private unsafe void* _allocation; // what NativeMemory returned (freed on dispose)
+    private ulong _limit;             // FrameCount * FrameSize while alive, 0 once disposed
+
+    private readonly ulong[] _inUse;  // one bit per frame, bits past the last frame set (never handed out)
+    private int _hint;                // no word below this one has a free bit (a lower bound kept by TryAllocFrame/FreeFrame)
+    private int _inUseCount;
+    private int _peakInUse;
+    private long _totalAllocated, _totalFreed, _failedAllocations;
 
     /// <summary>Creates an arena of <paramref name="frameCount"/> zeroed frames starting at <paramref name="basePaddr"/>;
     /// with <paramref name="prefault"/>, every page is touched now.</summary>
     /// <exception cref="ArgumentException"><paramref name="basePaddr"/> is not 4 KiB-aligned, or the range reaches 2^64.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameCount"/> is not positive.</exception>
-    public FrameArena(PhysAddr basePaddr, int frameCount, bool prefault = false)
+    /// <exception cref="OutOfMemoryException">The host cannot allocate the block.</exception>
+    public unsafe FrameArena(PhysAddr basePaddr, int frameCount, bool prefault = false)
     {
         if (!basePaddr.IsAligned4K)
             throw new ArgumentException($"The arena base {basePaddr} is not 4 KiB-aligned.", nameof(basePaddr));
@@ -51,17 +64,15 @@ public sealed unsafe class FrameArena : IDisposable
         // below a frame boundary; the allocator's 16-byte alignment rules out the latter, and in the former the base is one
         // frame higher, which the spare frame allocated above still holds
         _base = (byte*)(((nuint)_allocation + FrameSize - 1) & ~(nuint)(FrameSize - 1));
+        _limit = bytes;
         // Stryker disable once all : the block is already zero, so touching it changes no byte, only when the OS maps the pages (timing)
         if (prefault)
         {
             for (ulong off = 0; off < bytes; off += FrameSize) _base[off] = 0;
         }
-        _freeStack = new int[frameCount];
-        for (int i = 0; i < frameCount; i++)
-            _freeStack[i] = frameCount - 1 - i; // lowest address is handed out first
-        _freeCount = frameCount;
-        // Stryker disable once Arithmetic : (frameCount + 63) * 64 only makes the bitmap longer; the extra words are never read
         _inUse = new ulong[(frameCount + 63) / 64];
+        int tail = frameCount % 64;
+        if (tail != 0) _inUse[^1] = ~0UL << tail; // the bits past the last frame read as "in use" forever
     }
 
     /// <summary>The guest-physical address of the first frame.</summary>
@@ -74,108 +85,153 @@ public sealed unsafe class FrameArena : IDisposable
     public int FrameCount { get; }
 
     /// <summary>Frames handed out so far (a running total).</summary>
-    public long TotalAllocated { get; private set; }
+    public long TotalAllocated => Volatile.Read(ref _totalAllocated);
 
     /// <summary>Frames given back so far (a running total).</summary>
-    public long TotalFreed { get; private set; }
+    public long TotalFreed => Volatile.Read(ref _totalFreed);
 
     /// <summary>Frames handed out and not yet given back.</summary>
-    public int InUse => FrameCount - _freeCount;
+    public int InUse => Volatile.Read(ref _inUseCount);
 
     /// <summary>The largest <see cref="InUse"/> seen.</summary>
-    public int PeakInUse { get; private set; }
+    public int PeakInUse => Volatile.Read(ref _peakInUse);
 
     /// <summary>Allocation requests refused because no frame was free.</summary>
-    public long FailedAllocations { get; private set; }
+    public long FailedAllocations => Volatile.Read(ref _failedAllocations);
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => _base == null;
+    public bool IsDisposed => Volatile.Read(ref _limit) == 0;
 
     /// <summary>The whole arena as bytes (frame 0 first), for images and for independent walkers.</summary>
-    public ReadOnlySpan<byte> Memory
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="NotSupportedException">The arena holds 2 GiB or more, more than one span can show; use <see cref="Frame"/>.</exception>
+    public unsafe ReadOnlySpan<byte> Memory
     {
         get
         {
-            if (_base == null) ThrowHelper.Disposed(nameof(FrameArena));
-            return new ReadOnlySpan<byte>(_base, checked(FrameCount * FrameSize));
+            ulong limit = Volatile.Read(ref _limit);
+            if (limit == 0) ThrowHelper.Disposed(nameof(FrameArena));
+            if (limit > int.MaxValue)
+                throw new NotSupportedException($"The arena holds 0x{limit:x} bytes, more than one span can show; read it frame by frame with Frame(paddr).");
+            return new ReadOnlySpan<byte>(_base, (int)limit);
         }
     }
+
+    /// <summary>The 4 KiB frame that holds <paramref name="paddr"/>, read-only.</summary>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paddr"/> lies outside the arena.</exception>
+    public unsafe ReadOnlySpan<byte> Frame(PhysAddr paddr) => new(FramePointer(paddr), FrameSize);
 
     /// <summary>Whether <paramref name="paddr"/> lies inside the arena.</summary>
     public bool Contains(PhysAddr paddr) => paddr >= BasePaddr && paddr.Value - BasePaddr.Value < (ulong)FrameCount * FrameSize;
 
-    /// <summary>Takes a free frame (its content is whatever was left in it); false when none is free.</summary>
+    /// <summary>Takes the lowest free frame (its content is whatever was left in it); false when none is free.</summary>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public bool TryAllocFrame(out PhysAddr paddr)
     {
-        if (_base == null) ThrowHelper.Disposed(nameof(FrameArena));
-        if (_freeCount == 0)
+        ThrowIfDisposed();
+        ulong[] words = _inUse;
+        // A first pass from the hint, then (rarely: only when the first finds nothing) one from word 0, because a free
+        // that raced with the first pass may have lowered the hint behind it.
+        for (int pass = 0; pass < 2; pass++)
         {
-            FailedAllocations++;
-            paddr = default;
-            return false;
+            for (int w = pass == 0 ? Volatile.Read(ref _hint) : 0; w < words.Length; w++)
+            {
+                ulong word = Volatile.Read(ref words[w]);
+                while (word != ulong.MaxValue)
+                {
+                    int bit = BitOperations.TrailingZeroCount(~word);
+                    ulong seen = Interlocked.CompareExchange(ref words[w], word | (1UL << bit), word);
+                    if (seen == word)
+                    {
+                        int index = w * 64 + bit;
+                        int inUse = Interlocked.Increment(ref _inUseCount);
+                        Interlocked.Increment(ref _totalAllocated);
+                        RaisePeak(inUse);
+                        paddr = BasePaddr + (ulong)index * FrameSize;
+                        return true;
+                    }
+                    word = seen; // another thread took a frame of this word: try its next free bit
+                }
+                // This word is full: move the hint past it unless someone moved it meanwhile.
+                Interlocked.CompareExchange(ref _hint, w + 1, w);
+            }
         }
-        int index = _freeStack[--_freeCount];
-        // Stryker disable once Assignment : the bit of a free frame is clear, so ^= sets it just as |= does
-        _inUse[index / 64] |= 1UL << index;
-        TotalAllocated++;
-        PeakInUse = Math.Max(PeakInUse, InUse);
-        paddr = BasePaddr + (ulong)index * FrameSize;
-        return true;
+        Interlocked.Increment(ref _failedAllocations);
+        paddr = default;
+        return false;
     }
 
     /// <summary>Gives back a frame from <see cref="TryAllocFrame"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     /// <exception cref="InvalidOperationException">The frame is outside the arena, unaligned, or not in use (a double free).</exception>
     public void FreeFrame(PhysAddr paddr)
     {
-        if (_base == null) ThrowHelper.Disposed(nameof(FrameArena));
+        ThrowIfDisposed();
         if (!Contains(paddr)) ThrowHelper.BadFree(paddr.Value, "outside the arena");
         if (!paddr.IsAligned4K) ThrowHelper.BadFree(paddr.Value, "not frame-aligned");
         int index = (int)((paddr.Value - BasePaddr.Value) / FrameSize);
+        int w = index / 64;
         ulong bit = 1UL << index;
-        if ((_inUse[index / 64] & bit) == 0) ThrowHelper.BadFree(paddr.Value, "not in use (double free)");
-        _inUse[index / 64] &= ~bit;
-        _freeStack[_freeCount++] = index;
-        TotalFreed++;
+        ulong before = Interlocked.And(ref _inUse[w], ~bit);
+        if ((before & bit) == 0) ThrowHelper.BadFree(paddr.Value, "not in use (double free)");
+        LowerHint(w);
+        Interlocked.Decrement(ref _inUseCount);
+        Interlocked.Increment(ref _totalFreed);
     }
 
-    /// <summary>Whether the frame at <paramref name="paddr"/> is currently handed out.</summary>
+    /// <summary>Whether the frame at <paramref name="paddr"/> is currently handed out (false outside the arena).</summary>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public bool IsInUse(PhysAddr paddr)
     {
+        ThrowIfDisposed();
         if (!Contains(paddr)) return false;
         int index = (int)((paddr.Value - BasePaddr.Value) / FrameSize);
-        return (_inUse[index / 64] & (1UL << index)) != 0;
+        return (Volatile.Read(ref _inUse[index / 64]) & (1UL << index)) != 0;
     }
 
     /// <summary>
     /// The host pointer to the frame holding <paramref name="paddr"/> (rounded down to its frame).
-    /// Throws <see cref="ArgumentOutOfRangeException"/> outside the arena, so no access can stray.
     /// </summary>
+    /// <remarks>
+    /// The caller must not use the pointer after <see cref="Dispose"/>, nor beyond the 4 KiB frame it points to.
+    /// Every address is checked against the arena's range, so no call returns a pointer outside the block.
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paddr"/> lies outside the arena.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* FramePointer(PhysAddr paddr)
+    public unsafe byte* FramePointer(PhysAddr paddr)
     {
         ulong offset = paddr.Value - BasePaddr.Value; // wraps below the base: caught by the compare
-        if (offset >= (ulong)FrameCount * FrameSize) ThrowHelper.OutsideArena(paddr.Value, BasePaddr.Value, EndPaddr.Value);
+        if (offset >= _limit) OutsideOrDisposed(paddr.Value); // _limit is 0 once disposed: every address is refused
         return _base + (offset & ~(ulong)(FrameSize - 1));
     }
 
     /// <summary>Reads the 64-bit little-endian word at <paramref name="paddr"/> (8-byte aligned, inside the arena).</summary>
-    public ulong ReadUInt64(PhysAddr paddr)
+    /// <exception cref="ArgumentException"><paramref name="paddr"/> is not 8-byte aligned.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paddr"/> lies outside the arena.</exception>
+    public unsafe ulong ReadUInt64(PhysAddr paddr)
     {
         if (!paddr.IsAligned(8)) throw new ArgumentException($"{paddr} is not 8-byte aligned.", nameof(paddr));
         return *(ulong*)(FramePointer(paddr) + (paddr.Value & (FrameSize - 1)));
     }
 
     /// <summary>Writes the 64-bit word at <paramref name="paddr"/> (8-byte aligned, inside the arena).</summary>
-    public void WriteUInt64(PhysAddr paddr, ulong value)
+    /// <exception cref="ArgumentException"><paramref name="paddr"/> is not 8-byte aligned.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paddr"/> lies outside the arena.</exception>
+    public unsafe void WriteUInt64(PhysAddr paddr, ulong value)
     {
         if (!paddr.IsAligned(8)) throw new ArgumentException($"{paddr} is not 8-byte aligned.", nameof(paddr));
         *(ulong*)(FramePointer(paddr) + (paddr.Value & (FrameSize - 1))) = value;
     }
 
-    /// <summary>Frees the native block. Frames still in use are simply gone with it.</summary>
-    public void Dispose()
+    /// <summary>Frees the native block. Frames still in use are simply gone with it; tables built in the arena then
+    /// refuse every operation with <see cref="ObjectDisposedException"/>, and their <c>Dispose</c> frees nothing. Idempotent.</summary>
+    public unsafe void Dispose()
     {
-        if (_base != null)
+        if (Interlocked.Exchange(ref _limit, 0) != 0)
         {
             // Stryker disable once Statement : without it the block leaks, which no test can observe (the arena is unusable either way)
             NativeMemory.Free(_allocation);
@@ -188,9 +244,34 @@ public sealed unsafe class FrameArena : IDisposable
 
     // Stryker disable once all : returns native memory to the OS when a caller forgot Dispose; no test can observe it
     /// <summary>Frees the native block if <see cref="Dispose"/> was never called.</summary>
-    ~FrameArena()
+    unsafe ~FrameArena()
     {
         if (_allocation != null) NativeMemory.Free(_allocation);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _limit) == 0) ThrowHelper.Disposed(nameof(FrameArena));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OutsideOrDisposed(ulong paddr)
+    {
+        ThrowIfDisposed();
+        ThrowHelper.OutsideArena(paddr, BasePaddr.Value, EndPaddr.Value);
+    }
+
+    private void RaisePeak(int inUse)
+    {
+        int peak;
+        while ((peak = Volatile.Read(ref _peakInUse)) < inUse && Interlocked.CompareExchange(ref _peakInUse, inUse, peak) != peak) { }
+    }
+
+    private void LowerHint(int word)
+    {
+        int hint;
+        while ((hint = Volatile.Read(ref _hint)) > word && Interlocked.CompareExchange(ref _hint, word, hint) != hint) { }
     }
 }
 
@@ -198,36 +279,55 @@ public sealed unsafe class FrameArena : IDisposable
 /// The <see cref="IPagingHandler"/> over a <see cref="FrameArena"/>: a one-reference struct, so tables
 /// that share it share the arena, and two handlers are equal when their arenas are the same object.
 /// </summary>
-public readonly unsafe struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
+/// <remarks>The default value has no arena: every member that needs one throws <see cref="InvalidOperationException"/>.</remarks>
+public readonly struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
 {
+    private readonly FrameArena? _arena;
+
     /// <summary>Wraps <paramref name="arena"/>.</summary>
-    public ArenaHandler(FrameArena arena) => Arena = arena ?? throw new ArgumentNullException(nameof(arena));
+    /// <exception cref="ArgumentNullException"><paramref name="arena"/> is null.</exception>
+    public ArenaHandler(FrameArena arena) => _arena = arena ?? throw new ArgumentNullException(nameof(arena));
 
     /// <summary>The arena frames come from.</summary>
-    public FrameArena Arena { get; }
+    /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
+    public FrameArena Arena => _arena ?? NoArena();
 
     /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public bool TryAllocFrame(out PhysAddr paddr) => Arena.TryAllocFrame(out paddr);
 
     /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">No arena, or a bad free (see <see cref="FrameArena.FreeFrame"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public void DeallocFrame(PhysAddr paddr) => Arena.FreeFrame(paddr);
 
     /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paddr"/> lies outside the arena.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* PhysToHost(PhysAddr paddr) => Arena.FramePointer(paddr);
+    public unsafe byte* PhysToHost(PhysAddr paddr) => Arena.FramePointer(paddr);
 
     /// <inheritdoc />
-    public bool Equals(ArenaHandler other) => ReferenceEquals(Arena, other.Arena);
+    public bool IsMemoryReleased => _arena is null || _arena.IsDisposed;
+
+    /// <inheritdoc />
+    public bool Equals(ArenaHandler other) => ReferenceEquals(_arena, other._arena);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is ArenaHandler h && Equals(h);
 
     /// <inheritdoc />
-    public override int GetHashCode() => RuntimeHelpers.GetHashCode(Arena); // 0 for the default handler (no arena)
+    public override int GetHashCode() => _arena is null ? 0 : RuntimeHelpers.GetHashCode(_arena);
 
     /// <summary>Same arena.</summary>
     public static bool operator ==(ArenaHandler a, ArenaHandler b) => a.Equals(b);
 
     /// <summary>Different arenas.</summary>
     public static bool operator !=(ArenaHandler a, ArenaHandler b) => !a.Equals(b);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static FrameArena NoArena() =>
+        throw new InvalidOperationException("This ArenaHandler is the default value and has no arena; create it with new ArenaHandler(arena).");
 }

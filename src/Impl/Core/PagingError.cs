@@ -29,4 +29,9 @@ public enum PagingError : byte
     BorrowedEntry,
     /// <summary><c>CopyFrom</c> was given this table itself, or a table whose frames another handler owns.</summary>
     IncompatibleTable,
+    /// <summary>
+    /// The root slot's subtree is lent to another table by <c>CopyFrom</c>, so this table may not replace or free it
+    /// (copy into it, or put a root-level huge page over it) while it is lent. Changes inside the subtree are allowed.
+    /// </summary>
+    LentEntry,
 }

@@ -1,28 +1,33 @@
 namespace PageTableMultiarch;
 
-public unsafe partial class PageTable64<TMeta, TPte, THandler>
+public partial class PageTable64<TMeta, TPte, THandler>
 {
     /// <summary>
     /// Shares the root entries of <paramref name="other"/> that cover <c>[start, start + size)</c> (the original's
     /// <c>copy_from</c>): whole root slots are copied, so all of <paramref name="other"/>'s mappings in those slots
-    /// become visible here. This table's own subtrees in the slots are freed first. The slots become
-    /// <em>borrowed</em>: readable through <see cref="Query"/> and <see cref="Walk(int, WalkCallback{TPte}?, WalkCallback{TPte}?)"/>,
-    /// but every change under them fails with <see cref="PagingError.BorrowedEntry"/>, and <see cref="Dispose"/> leaves
-    /// them to <paramref name="other"/>, which must outlive this table's use of them.
-    /// <para>The subtrees are shared, not copied: later changes that <paramref name="other"/> makes in those
-    /// slots show through here, and <paramref name="other"/> must not free a shared table while it is borrowed.
-    /// On Sv39 a root entry can be a 1G leaf, so mapping a 1G page in <paramref name="other"/> over an empty
-    /// table in a borrowed slot would free that table under the borrower: keep borrowed slots of the source
-    /// unchanged (the kernel-half sharing this exists for does).</para>
+    /// become visible here. The slots become <em>borrowed</em>: readable through <see cref="Query"/> and
+    /// <see cref="Walk(int, WalkCallback{TPte}?, WalkCallback{TPte}?)"/>, but every change under them fails with
+    /// <see cref="PagingError.BorrowedEntry"/>.
+    /// <para>Ownership: the subtrees are shared, not copied. Later changes that <paramref name="other"/> makes inside those
+    /// slots show through here. A shared subtree is counted: it is freed when the last table that holds it — its owner
+    /// or any borrower, in any order — is disposed or copies something else into the slot; so no table is ever freed
+    /// while another live table points at it. A slot of this table that is lent to another table
+    /// (<see cref="IsLentSlot"/>) cannot be copied over (<see cref="PagingError.LentEntry"/>), which also refuses every
+    /// cycle (copying a slot back into the table it came from). This table's own, unlent subtrees in the slots are freed
+    /// first; a borrowed slot is simply let go of.</para>
     /// </summary>
     /// <returns>
     /// Success, or <see cref="PagingError.InvalidVirtAddr"/>, <see cref="PagingError.NotAligned"/> (4K),
-    /// <see cref="PagingError.RangeOverflow"/>, <see cref="PagingError.InvalidVirtAddr"/> (last byte), and
-    /// <see cref="PagingError.IncompatibleTable"/> when <paramref name="other"/> is this table or uses another handler.
+    /// <see cref="PagingError.RangeOverflow"/>, <see cref="PagingError.InvalidVirtAddr"/> (last byte),
+    /// <see cref="PagingError.IncompatibleTable"/> when <paramref name="other"/> is this table or uses another handler,
+    /// and <see cref="PagingError.LentEntry"/> when one of the slots is lent; nothing changes on failure.
     /// </returns>
-    public PagingResult CopyFrom(PageTable64<TMeta, TPte, THandler> other, VirtAddr start, ulong size)
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">This table, <paramref name="other"/>, or their memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    public unsafe PagingResult CopyFrom(PageTable64<TMeta, TPte, THandler> other, VirtAddr start, ulong size)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ArgumentNullException.ThrowIfNull(other);
         other.ThrowIfDisposed();
         ulong va = start.Value;
@@ -32,20 +37,49 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             return PagingError.IncompatibleTable;
         if (size == 0) return PagingResult.Ok;
 
-        TPte* dst = Root();
-        TPte* src = other.Root();
         int first = (int)Index(va, 0), last = (int)Index(va + (size - 1), 0);
         for (int i = first; i <= last; i++)
         {
+            if (IsLent(i)) return PagingError.LentEntry;
+        }
+        TPte* dst = Root();
+        TPte* src = other.Root();
+        for (int i = first; i <= last; i++)
+        {
             TPte* e = dst + i;
-            if (!_borrowed.Get(i))
+            if (_shares?[i] is not null)
             {
-                if (e->IsPresent && !e->IsHuge) FreeSubtree(e->Paddr, 1);
-                _borrowed.Set(i);
-                _anyBorrowed = true;
+                Release(i, memoryReleased: false); // borrowed, or own and shared with nobody any more
             }
-            *e = src[i];
+            else if (!_borrowed.Get(i) && e->IsPresent && !e->IsHuge)
+            {
+                FreeSubtree(e->Paddr, 1);
+            }
+            TPte entry = src[i];
+            if (entry.IsPresent && !entry.IsHuge) Hold(i, other.ShareOf(i, entry.Paddr));
+            _borrowed.Set(i);
+            _anyBorrowed = true;
+            *e = entry;
         }
         return PagingResult.Ok;
+    }
+
+    /// <summary>The share record of root slot <paramref name="slot"/>, whose entry points at <paramref name="table"/>;
+    /// created (with this table as its one holder) when the subtree was not shared yet.</summary>
+    private SharedSubtree ShareOf(int slot, PhysAddr table)
+    {
+        _shares ??= new SharedSubtree?[EntryCount];
+        if (_shares[slot] is { } share) return share;
+        share = new SharedSubtree(table) { Holders = 1 };
+        _shares[slot] = share;
+        return share;
+    }
+
+    /// <summary>Takes a hold on <paramref name="share"/> for root slot <paramref name="slot"/> of this table.</summary>
+    private void Hold(int slot, SharedSubtree share)
+    {
+        _shares ??= new SharedSubtree?[EntryCount];
+        Interlocked.Increment(ref share.Holders);
+        _shares[slot] = share;
     }
 }

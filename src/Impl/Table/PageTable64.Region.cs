@@ -9,7 +9,7 @@ public interface IPaddrSource
     PhysAddr GetPaddr(VirtAddr vaddr);
 }
 
-public unsafe partial class PageTable64<TMeta, TPte, THandler>
+public partial class PageTable64<TMeta, TPte, THandler>
 {
     /// <summary>
     /// With <c>flushTlbByPage</c>, region operations flush page by page up to this many pages and then
@@ -26,8 +26,14 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <c>map_region</c>). With <paramref name="allowHuge"/>, 1G and 2M pages are used where the virtual address, the
     /// physical address and the remaining size allow. All or nothing: on failure every page this call mapped is
     /// removed again. See <c>docs/semantics.md</c> for the order of checks.
+    /// <para>If <paramref name="getPaddr"/> throws, the pages this call mapped are removed and the exception is rethrown.
+    /// The callback may read this table (<c>Query</c>, <c>Walk</c>); changing or disposing it from there throws
+    /// <see cref="InvalidOperationException"/>.</para>
     /// </summary>
     /// <returns>The whole-TLB flush, or the first error.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="getPaddr"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the callback disposed the arena).</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, Func<VirtAddr, PhysAddr> getPaddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
     {
@@ -47,78 +53,127 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         return MapRegion(vaddr, ref source, size, flags, allowHuge, flushTlbByPage);
     }
 
-    /// <summary>The region mapping core, specialized per <typeparamref name="TSource"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
+    /// <summary>
+    /// The region mapping core, specialized per <typeparamref name="TSource"/>: the same rules as the callback form, with
+    /// <paramref name="source"/> asked for each page's frame. If it throws, the pages this call mapped are removed and
+    /// the exception is rethrown.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the source disposed the arena).</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
     public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value;
         PagingError error = CheckRegion(va, size);
         if (error != 0) return error;
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
 
+        // The contiguous source runs no caller code: no re-entry, no exception to undo.
+        if (typeof(TSource) == typeof(ContiguousSource)) return MapRegionCore(va, ref source, size, flags, allowHuge, flushTlbByPage);
+        _busy = true;
+        try
+        {
+            return MapRegionCore(va, ref source, size, flags, allowHuge, flushTlbByPage);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
+    private unsafe PagingResult<TlbFlushAll<TMeta>> MapRegionCore<TSource>(ulong va, ref TSource source, ulong size,
+        MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
+    {
+        PagingError error = 0;
         var flusher = new PageFlusher(flushTlbByPage);
         // A 4K leaf with the flags and no address: each page is this with its frame set (SetPaddr keeps the rest).
         TPte template = TPte.NewPage(default, flags, false);
         ulong cur = va, rest = size;
-        while (rest != 0)
+        try
         {
-            ulong pa = source.GetPaddr(new VirtAddr(cur)).Value;
-            ulong step;
-            int level;
-            if (allowHuge && rest >= Size1G && ((cur | pa) & (Size1G - 1)) == 0)
+            while (rest != 0)
             {
-                step = Size1G;
-                level = LeafLevel - 2;
-            }
-            else if (allowHuge && rest >= Size2M && ((cur | pa) & (Size2M - 1)) == 0)
-            {
-                step = Size2M;
-                level = LeafLevel - 1;
-            }
-            else
-            {
-                step = FrameArena.FrameSize;
-                level = LeafLevel;
-            }
-            error = FrameError(pa);
-            if (error != 0) break;
-            if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
-            error = MapLeaf(cur, pa, level, flags, out TPte* table);
-            if (error != 0) break;
-            flusher.Page(cur);
-            TPte* e = table + Index(cur, level) + 1;
-            cur += step; // may wrap to 0 after the last page of the address space
-            rest -= step;
-            if (level != LeafLevel) continue;
-
-            // Stay in this last-level table while the region does. Inside it no address is 2M-aligned (no huge
-            // step) and all lie in the same root slot (no borrowed slot), so only the frame and the entry are checked.
-            for (TPte* end = table + EntryCount; rest != 0 && e != end; e++)
-            {
-                pa = source.GetPaddr(new VirtAddr(cur)).Value;
+                ulong pa = NextPaddr(ref source, cur);
+                ulong step;
+                int level;
+                if (allowHuge && rest >= Size1G && ((cur | pa) & (Size1G - 1)) == 0)
+                {
+                    step = Size1G;
+                    level = LeafLevel - 2;
+                }
+                else if (allowHuge && rest >= Size2M && ((cur | pa) & (Size2M - 1)) == 0)
+                {
+                    step = Size2M;
+                    level = LeafLevel - 1;
+                }
+                else
+                {
+                    step = FrameArena.FrameSize;
+                    level = LeafLevel;
+                }
                 error = FrameError(pa);
                 if (error != 0) break;
-                if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
-                TPte entry = template;
-                entry.SetPaddr(new PhysAddr(pa));
-                *e = entry;
+                if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
+                error = MapLeaf(cur, pa, level, flags, out TPte* table);
+                if (error != 0) break;
                 flusher.Page(cur);
-                cur += FrameArena.FrameSize;
-                rest -= FrameArena.FrameSize;
+                TPte* e = table + Index(cur, level) + 1;
+                cur += step; // may wrap to 0 after the last page of the address space
+                rest -= step;
+                if (level != LeafLevel) continue;
+
+                // Stay in this last-level table while the region does. Inside it no address is 2M-aligned (no huge
+                // step) and all lie in the same root slot (no borrowed slot), so only the frame and the entry are checked.
+                for (TPte* end = table + EntryCount; rest != 0 && e != end; e++)
+                {
+                    pa = NextPaddr(ref source, cur);
+                    error = FrameError(pa);
+                    if (error != 0) break;
+                    if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
+                    TPte entry = template;
+                    entry.SetPaddr(new PhysAddr(pa));
+                    *e = entry;
+                    flusher.Page(cur);
+                    cur += FrameArena.FrameSize;
+                    rest -= FrameArena.FrameSize;
+                }
+                if (error != 0) break;
             }
-            if (error != 0) break;
+        }
+        catch
+        {
+            // The source (or the memory behind the handler) threw: take back the pages mapped so far, then let it go on.
+            UndoMapRegion(va, size - rest);
+            throw;
         }
 
         if (error != 0)
         {
-            var undo = new ClearLeaf();
-            ForEachLeaf(va, size - rest, ref undo);
+            UndoMapRegion(va, size - rest);
             return error;
         }
         flusher.Finish();
         return default(TlbFlushAll<TMeta>);
+    }
+
+    /// <summary>The frame of the page at <paramref name="va"/>; after caller code ran, checks that the memory is still there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong NextPaddr<TSource>(ref TSource source, ulong va) where TSource : struct, IPaddrSource
+    {
+        ulong pa = source.GetPaddr(new VirtAddr(va)).Value;
+        if (typeof(TSource) != typeof(ContiguousSource)) ThrowIfMemoryReleased();
+        return pa;
+    }
+
+    /// <summary>Removes the <paramref name="bytes"/> mapped from <paramref name="va"/> by a region map that failed. Does
+    /// nothing once the memory is gone.</summary>
+    private void UndoMapRegion(ulong va, ulong bytes)
+    {
+        if (_handler.IsMemoryReleased) return;
+        var undo = new ClearLeaf();
+        ForEachLeaf(va, bytes, ref undo);
     }
 
     /// <summary>
@@ -129,7 +184,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// </summary>
     public PagingResult<TlbFlushAll<TMeta>> UnmapRegion(VirtAddr vaddr, ulong size, bool flushTlbByPage)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value;
         PagingError error = CheckRegion(va, size);
         if (error != 0) return error;
@@ -148,7 +203,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// </summary>
     public PagingResult<TlbFlushAll<TMeta>> ProtectRegion(VirtAddr vaddr, ulong size, MappingFlags flags, bool flushTlbByPage)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value;
         PagingError error = CheckRegion(va, size);
         if (error != 0) return error;
@@ -179,7 +234,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// crossing the region's ends, or borrowed slot. Stays in one last-level table while the region does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
-    private PagingError ForEachLeaf<TAction>(ulong va, ulong size, ref TAction action) where TAction : struct, ILeafAction
+    private unsafe PagingError ForEachLeaf<TAction>(ulong va, ulong size, ref TAction action) where TAction : struct, ILeafAction
     {
         ulong cur = va, rest = size;
         while (rest != 0)
@@ -208,13 +263,13 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <summary>What <see cref="ForEachLeaf"/> does with each leaf.</summary>
     private interface ILeafAction
     {
-        void Apply(TPte* entry, bool huge, ulong va);
+        unsafe void Apply(TPte* entry, bool huge, ulong va);
     }
 
     private struct NoAction : ILeafAction
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Apply(TPte* entry, bool huge, ulong va) { }
+        public readonly unsafe void Apply(TPte* entry, bool huge, ulong va) { }
     }
 
     private struct ClearLeaf : ILeafAction
@@ -222,7 +277,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         public PageFlusher Flusher;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply(TPte* entry, bool huge, ulong va)
+        public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
             entry->Clear();
             Flusher.Page(va);
@@ -235,7 +290,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
         public PageFlusher Flusher;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply(TPte* entry, bool huge, ulong va)
+        public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
             entry->SetFlags(Flags, huge);
             Flusher.Page(va);

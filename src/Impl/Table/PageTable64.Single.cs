@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace PageTableMultiarch;
 
-public unsafe partial class PageTable64<TMeta, TPte, THandler>
+public partial class PageTable64<TMeta, TPte, THandler>
 {
     /// <summary>
     /// Maps the page of <paramref name="size"/> at <paramref name="vaddr"/> to the frame at
@@ -15,13 +15,16 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.InvalidFlags"/>, <see cref="PagingError.InvalidPhysAddr"/> (the page ends beyond the
     /// physical width), <see cref="PagingError.BorrowedEntry"/>, <see cref="PagingError.MappedToHugePage"/> (a larger
     /// page covers <paramref name="vaddr"/>), <see cref="PagingError.AlreadyMapped"/> (a mapping overlaps the page),
-    /// <see cref="PagingError.NoMemory"/>. A huge page may replace an intermediate table whose subtree maps
-    /// nothing; those empty tables are freed.
+    /// <see cref="PagingError.NoMemory"/>, <see cref="PagingError.InvalidPhysAddr"/> (the handler gave a table frame a
+    /// table pointer cannot hold). A huge page may replace an intermediate table whose subtree maps nothing; those
+    /// empty tables are freed — except a root slot's table lent to another table (<see cref="PagingError.LentEntry"/>).
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not a defined <see cref="PageSize"/>.</exception>
-    public PagingResult<TlbFlush<TMeta>> Map(VirtAddr vaddr, PhysAddr paddr, PageSize size, MappingFlags flags)
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    public unsafe PagingResult<TlbFlush<TMeta>> Map(VirtAddr vaddr, PhysAddr paddr, PageSize size, MappingFlags flags)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         int level = LevelOf(size);
         ulong va = vaddr.Value, pa = paddr.Value, bytes = (ulong)size;
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
@@ -41,7 +44,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// Returns 0 on success.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
-    private PagingError MapLeaf(ulong va, ulong pa, int level, MappingFlags flags, out TPte* table)
+    private unsafe PagingError MapLeaf(ulong va, ulong pa, int level, MappingFlags flags, out TPte* table)
     {
         table = Root();
         for (int l = 0; l < level; l++)
@@ -49,7 +52,8 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             TPte* e = table + Index(va, l);
             if (e->IsUnused)
             {
-                if (!TryAllocTable(out PhysAddr next)) return PagingError.NoMemory;
+                PagingError error = TryAllocTable(out PhysAddr next);
+                if (error != 0) return error;
                 *e = TPte.NewTable(next);
                 table = TableOf(next);
             }
@@ -68,6 +72,14 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
             if (level == LeafLevel || target->IsHuge) return PagingError.AlreadyMapped;
             PhysAddr sub = target->Paddr;
             if (SubtreeHasMapping(sub, level + 1)) return PagingError.AlreadyMapped;
+            if (level == 0 && _shares?[(int)Index(va, 0)] is not null)
+            {
+                // A root-level huge page (Sv39 1G) over a root slot's table that was shared: refused while it is lent;
+                // when no borrower is left, the share record goes with the table.
+                int slot = (int)Index(va, 0);
+                if (IsLent(slot)) return PagingError.LentEntry;
+                _shares![slot] = null;
+            }
             // Stryker disable once Arithmetic : the subtree maps nothing, so no entry in it is a leaf and the level
             // FreeSubtree is told only matters for leaves; level - 1 frees the same tables (tests/Mutation/README.md)
             FreeSubtree(sub, level + 1);
@@ -83,9 +95,9 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/> (<paramref name="vaddr"/> is
     /// inside a huge page but not its start — the original removed the whole page). Nothing is written on failure.
     /// </returns>
-    public PagingResult<(PhysAddr Paddr, PageSize Size, TlbFlush<TMeta> Flush)> Unmap(VirtAddr vaddr)
+    public unsafe PagingResult<(PhysAddr Paddr, PageSize Size, TlbFlush<TMeta> Flush)> Unmap(VirtAddr vaddr)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value;
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
         if ((va & PageMask) != 0) return PagingError.NotAligned;
@@ -103,7 +115,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// byte, the mapping's flags and its page size.
     /// </summary>
     /// <returns>The translation, or <see cref="PagingError.InvalidVirtAddr"/> or <see cref="PagingError.NotMapped"/>.</returns>
-    public PagingResult<(PhysAddr Paddr, MappingFlags Flags, PageSize Size)> Query(VirtAddr vaddr)
+    public unsafe PagingResult<(PhysAddr Paddr, MappingFlags Flags, PageSize Size)> Query(VirtAddr vaddr)
     {
         ThrowIfDisposed();
         ulong va = vaddr.Value;
@@ -119,9 +131,9 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.NotAligned"/>, <see cref="PagingError.InvalidFlags"/>, <see cref="PagingError.BorrowedEntry"/>,
     /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/>.
     /// </returns>
-    public PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Protect(VirtAddr vaddr, MappingFlags flags)
+    public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Protect(VirtAddr vaddr, MappingFlags flags)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value;
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
         if ((va & PageMask) != 0) return PagingError.NotAligned;
@@ -143,9 +155,9 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.MappedToHugePage"/>, <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not aligned to
     /// the mapping's size), <see cref="PagingError.InvalidPhysAddr"/> (the page would end beyond the physical width).
     /// </returns>
-    public PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Remap(VirtAddr vaddr, PhysAddr paddr, MappingFlags flags)
+    public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Remap(VirtAddr vaddr, PhysAddr paddr, MappingFlags flags)
     {
-        ThrowIfDisposed();
+        ThrowIfNotWritable();
         ulong va = vaddr.Value, pa = paddr.Value;
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
         if ((va & PageMask) != 0) return PagingError.NotAligned;

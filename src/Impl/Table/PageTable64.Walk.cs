@@ -17,14 +17,16 @@ public interface IWalkVisitor<TPte> where TPte : unmanaged
     void Post(int level, int index, VirtAddr vaddr, in TPte entry);
 }
 
-public unsafe partial class PageTable64<TMeta, TPte, THandler>
+public partial class PageTable64<TMeta, TPte, THandler>
 {
     /// <summary>
     /// Walks the table depth first in increasing address order (the original's <c>walk</c>), calling
     /// <paramref name="pre"/> before and <paramref name="post"/> after each present entry's subtree. At most
     /// <paramref name="limit"/> present entries are visited in each table (0 or less visits nothing).
-    /// Subtrees under borrowed root slots are walked too.
+    /// Subtrees under borrowed root slots are walked too. The callbacks get a copy of each entry; they may read this table,
+    /// but changing or disposing it from there throws <see cref="InvalidOperationException"/>.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when a callback disposed the arena).</exception>
     public void Walk(int limit, WalkCallback<TPte>? pre, WalkCallback<TPte>? post)
     {
         var visitor = new DelegateVisitor(pre, post);
@@ -32,26 +34,39 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>As <see cref="Walk(int, WalkCallback{TPte}?, WalkCallback{TPte}?)"/> with a struct visitor.</summary>
-    public void Walk<TVisitor>(int limit, ref TVisitor visitor) where TVisitor : struct, IWalkVisitor<TPte>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the visitor disposed the arena).</exception>
+    public unsafe void Walk<TVisitor>(int limit, ref TVisitor visitor) where TVisitor : struct, IWalkVisitor<TPte>
     {
         ThrowIfDisposed();
-        WalkTable(Root(), 0, 0, limit, ref visitor);
+        TPte* root = Root();
+        bool wasBusy = _busy; // walks may nest (a visitor may walk again); the outermost one ends the busy state
+        _busy = true;
+        try
+        {
+            WalkTable(root, 0, 0, limit, ref visitor);
+        }
+        finally
+        {
+            _busy = wasBusy;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
-    private void WalkTable<TVisitor>(TPte* table, int level, ulong baseVa, int limit, ref TVisitor visitor)
+    private unsafe void WalkTable<TVisitor>(TPte* table, int level, ulong baseVa, int limit, ref TVisitor visitor)
         where TVisitor : struct, IWalkVisitor<TPte>
     {
         int visited = 0;
         for (int i = 0; i < EntryCount && visited < limit; i++)
         {
-            TPte* e = table + i;
-            if (!e->IsPresent) continue;
+            TPte entry = table[i]; // the visitor gets a copy: it may release the memory, after which no pointer is used
+            if (!entry.IsPresent) continue;
             ulong va = baseVa | ((ulong)i << Shift(level));
             var vaddr = new VirtAddr(Canonicalize(va));
-            visitor.Pre(level, i, vaddr, in *e);
-            if (level < LeafLevel && !e->IsHuge) WalkTable(TableOf(e->Paddr), level + 1, va, limit, ref visitor);
-            visitor.Post(level, i, vaddr, in *e);
+            visitor.Pre(level, i, vaddr, in entry);
+            ThrowIfMemoryReleased();
+            if (level < LeafLevel && !entry.IsHuge) WalkTable(TableOf(entry.Paddr), level + 1, va, limit, ref visitor);
+            visitor.Post(level, i, vaddr, in entry);
+            ThrowIfMemoryReleased();
             visited++;
         }
     }

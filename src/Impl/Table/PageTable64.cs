@@ -13,12 +13,17 @@ namespace PageTableMultiarch;
 /// <para>Entries are read and written through pointers into the handler's memory; no operation allocates
 /// managed memory. The semantics — argument checks, their order, and where this port departs from the
 /// original — are in <c>docs/semantics.md</c>; every expected failure is a <see cref="PagingError"/> value.</para>
-/// <para>Not thread-safe. <see cref="Dispose"/> frees every table frame the table owns.</para>
+/// <para>Not thread-safe (tables on different threads may share one <see cref="FrameArena"/>). <see cref="Dispose"/> frees
+/// every table frame the table owns.</para>
+/// <para>Caller code that runs inside an operation (a <c>MapRegion</c> callback, a <c>Walk</c> visitor) may read this
+/// table, but every change to it (and its <see cref="Dispose"/>) throws <see cref="InvalidOperationException"/> until
+/// the operation returns. After the handler's memory is released (its arena disposed), every operation throws
+/// <see cref="ObjectDisposedException"/> and <see cref="Dispose"/> frees nothing.</para>
 /// </remarks>
 /// <typeparam name="TMeta">Levels, address widths and the TLB flush hook.</typeparam>
 /// <typeparam name="TPte">The 8-byte entry format.</typeparam>
 /// <typeparam name="THandler">Frame allocation and physical-to-host translation.</typeparam>
-public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
+public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     where TMeta : struct, IPagingMetaData
     where TPte : unmanaged, IGenericPte<TPte>
     where THandler : struct, IPagingHandler
@@ -33,8 +38,10 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     private THandler _handler;
     private PhysAddr _root;
     private bool _disposed;
+    private bool _busy; // an operation that runs caller code (region callback, walk visitor) is under way
     private Bitmap512 _borrowed;
     private bool _anyBorrowed;
+    private SharedSubtree?[]? _shares; // per root slot: the share record when the slot's subtree is lent or borrowed
 
     /// <summary>Wraps an already allocated and zeroed root frame. Use <see cref="TryCreate"/> or a ready type's factory.</summary>
     protected PageTable64(THandler handler, PhysAddr rootPaddr)
@@ -43,19 +50,48 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         _root = rootPaddr;
     }
 
-    /// <summary>Allocates a zeroed root table (the original's <c>try_new</c>); <see cref="PagingError.NoMemory"/> if the handler has no frame.</summary>
+    /// <summary>Allocates a zeroed root table (the original's <c>try_new</c>).</summary>
+    /// <returns>The table, or <see cref="PagingError.NoMemory"/> if the handler has no frame, or
+    /// <see cref="PagingError.InvalidPhysAddr"/> if it gave a frame that is unaligned or beyond the physical width
+    /// (the frame is given back).</returns>
+    /// <exception cref="ObjectDisposedException">The handler's memory has been released.</exception>
     public static PagingResult<PageTable64<TMeta, TPte, THandler>> TryCreate(THandler handler)
     {
-        if (!TryAllocRoot(ref handler, out PhysAddr root)) return PagingError.NoMemory;
+        PagingError error = TryAllocRoot(ref handler, out PhysAddr root);
+        if (error != 0) return error;
         return new PageTable64<TMeta, TPte, THandler>(handler, root);
     }
 
-    /// <summary>Allocates and zeroes a root frame for a derived type's factory.</summary>
-    protected static bool TryAllocRoot(ref THandler handler, out PhysAddr root)
+    /// <summary>Allocates and zeroes a root frame for a derived type's factory; 0, or the error
+    /// <see cref="TryCreate(THandler)"/> returns.</summary>
+    /// <exception cref="InvalidOperationException">The handler is a default <see cref="ArenaHandler"/> (no arena).</exception>
+    /// <exception cref="ObjectDisposedException">The handler's memory has been released.</exception>
+    protected static PagingError TryAllocRoot(ref THandler handler, out PhysAddr root)
     {
-        if (!handler.TryAllocFrame(out root)) return false;
-        NativeMemory.Clear(handler.PhysToHost(root), FrameArena.FrameSize);
-        return true;
+        // An arena handler is checked whole: a table refuses an arena any frame of which it could not point at.
+        if (typeof(THandler) == typeof(ArenaHandler) && !ArenaFits(Unsafe.As<THandler, ArenaHandler>(ref handler).Arena))
+        {
+            root = default;
+            return PagingError.InvalidPhysAddr;
+        }
+        return TryAllocZeroed(ref handler, out root);
+    }
+
+    /// <summary>Whether every frame of <paramref name="arena"/> lies below 2^<c>PaMaxBits</c>, so a table pointer can hold it.</summary>
+    private static bool ArenaFits(FrameArena arena) => arena.EndPaddr.Value - 1 < 1UL << TMeta.PaMaxBits;
+
+    /// <summary>Takes a frame from <paramref name="handler"/>, checks that a table pointer can hold it, and zeroes it.</summary>
+    private static unsafe PagingError TryAllocZeroed(ref THandler handler, out PhysAddr paddr)
+    {
+        if (!handler.TryAllocFrame(out paddr)) return PagingError.NoMemory;
+        if (FrameError(paddr.Value) != 0)
+        {
+            handler.DeallocFrame(paddr);
+            paddr = default;
+            return PagingError.InvalidPhysAddr;
+        }
+        NativeMemory.Clear(handler.PhysToHost(paddr), FrameArena.FrameSize);
+        return 0;
     }
 
     /// <summary>The physical address of the root table (what CR3 / TTBRx / satp / PGDL/PGDH receive).</summary>
@@ -75,7 +111,30 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     public bool IsDisposed => _disposed;
 
     /// <summary>Whether the root slot with <paramref name="index"/> was borrowed from another table by <c>CopyFrom</c>.</summary>
-    public bool IsBorrowedSlot(int index) => _borrowed.Get(index);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, 512).</exception>
+    public bool IsBorrowedSlot(int index)
+    {
+        CheckSlot(index);
+        return _borrowed.Get(index);
+    }
+
+    /// <summary>
+    /// Whether the subtree under this table's own root slot <paramref name="index"/> is lent to at least one other table
+    /// by <c>CopyFrom</c> (including tables that borrowed it from a borrower). Such a slot cannot be replaced
+    /// (<see cref="PagingError.LentEntry"/>); its tables outlive this table until the last borrower lets go of them.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, 512).</exception>
+    public bool IsLentSlot(int index)
+    {
+        CheckSlot(index);
+        return IsLent(index);
+    }
+
+    private static void CheckSlot(int index)
+    {
+        if ((uint)index >= EntryCount)
+            throw new ArgumentOutOfRangeException(nameof(index), index, "A root slot index is in [0, 512).");
+    }
 
     // ---- geometry -------------------------------------------------------------------------------
 
@@ -129,26 +188,46 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     private static ulong Canonicalize(ulong va) => Canonical.SignExtend(va, TMeta.VaMaxBits);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TPte* TableOf(PhysAddr paddr) => (TPte*)_handler.PhysToHost(paddr);
+    private unsafe TPte* TableOf(PhysAddr paddr) => (TPte*)_handler.PhysToHost(paddr);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TPte* Root() => (TPte*)_handler.PhysToHost(_root);
+    private unsafe TPte* Root() => (TPte*)_handler.PhysToHost(_root);
 
-    /// <summary>Allocates a zeroed table frame.</summary>
-    private bool TryAllocTable(out PhysAddr paddr)
-    {
-        if (!_handler.TryAllocFrame(out paddr)) return false;
-        NativeMemory.Clear(_handler.PhysToHost(paddr), FrameArena.FrameSize);
-        return true;
-    }
+    /// <summary>Allocates a zeroed table frame; 0, <see cref="PagingError.NoMemory"/>, or <see cref="PagingError.InvalidPhysAddr"/>
+    /// for a frame a table pointer cannot hold.</summary>
+    private PagingError TryAllocTable(out PhysAddr paddr) => TryAllocZeroed(ref _handler, out paddr);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsBorrowedAddress(ulong va) => _anyBorrowed && _borrowed.Get((int)Index(va, 0));
 
+    /// <summary>For reads: the table must not be disposed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
     {
         if (_disposed) ThrowHelper.Disposed(GetType().Name);
+    }
+
+    /// <summary>For changes: the table must not be disposed, nor in the middle of an operation that runs caller code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfNotWritable()
+    {
+        if (_disposed | _busy) ThrowNotWritable();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotWritable()
+    {
+        ThrowIfDisposed();
+        throw new InvalidOperationException(
+            $"{GetType().Name} is in the middle of an operation that called back into caller code (a MapRegion callback or a Walk " +
+            "visitor); it cannot be changed or disposed until that operation returns.");
+    }
+
+    /// <summary>After caller code ran inside an operation: the memory must still be there before it is touched again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfMemoryReleased()
+    {
+        if (_handler.IsMemoryReleased) ThrowHelper.Disposed(GetType().Name + "'s memory");
     }
 
     // ---- lookup ---------------------------------------------------------------------------------
@@ -158,11 +237,11 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// Returns false when some level on the way (or the leaf) is not present.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFindLeaf(ulong va, out TPte* entry, out int level) => TryFindLeaf(va, out entry, out level, out _);
+    private unsafe bool TryFindLeaf(ulong va, out TPte* entry, out int level) => TryFindLeaf(va, out entry, out level, out _);
 
     /// <summary>As <see cref="TryFindLeaf(ulong, out TPte*, out int)"/>, also giving the table that holds the leaf.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFindLeaf(ulong va, out TPte* entry, out int level, out TPte* table)
+    private unsafe bool TryFindLeaf(ulong va, out TPte* entry, out int level, out TPte* table)
     {
         table = Root();
         for (level = 0; ; level++)
@@ -182,7 +261,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
 
     /// <summary>Whether the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) or any table below it maps a page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
-    private bool SubtreeHasMapping(PhysAddr tablePaddr, int level)
+    private unsafe bool SubtreeHasMapping(PhysAddr tablePaddr, int level)
     {
         TPte* table = TableOf(tablePaddr);
         for (int i = 0; i < EntryCount; i++)
@@ -197,7 +276,7 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
 
     /// <summary>Frees the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) and every table below it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
-    private void FreeSubtree(PhysAddr tablePaddr, int level)
+    private unsafe void FreeSubtree(PhysAddr tablePaddr, int level)
     {
         if (level < LeafLevel)
         {
@@ -215,20 +294,54 @@ public unsafe partial class PageTable64<TMeta, TPte, THandler> : IDisposable
 
     /// <summary>
     /// Frees every table frame this table owns, the root last (the original's <c>Drop</c>). Subtrees under
-    /// borrowed root slots belong to their source table and are left alone. Idempotent.
+    /// borrowed root slots are left to their owner; a subtree of this table that is still lent to another table stays
+    /// until the last borrower lets go of it. Idempotent; frees nothing once the handler's memory is released.
     /// </summary>
-    public void Dispose()
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    public unsafe void Dispose()
     {
         if (_disposed) return;
-        TPte* root = Root();
+        if (_busy) ThrowNotWritable();
+        _disposed = true; // first: whatever happens below, nothing is freed twice
+        bool released = _handler.IsMemoryReleased;
+        TPte* root = released ? null : Root();
         for (int i = 0; i < EntryCount; i++) // every architecture here has at least 3 levels: root entries are never 4K leaves
         {
+            if (_shares?[i] is not null)
+            {
+                Release(i, released);
+                continue;
+            }
+            if (released || _borrowed.Get(i)) continue;
             TPte* e = root + i;
-            if (_borrowed.Get(i) || !e->IsPresent || e->IsHuge) continue;
+            if (!e->IsPresent || e->IsHuge) continue;
             FreeSubtree(e->Paddr, 1);
         }
-        _handler.DeallocFrame(_root);
-        _disposed = true;
+        if (!released) _handler.DeallocFrame(_root);
+    }
+
+    // ---- sharing through CopyFrom ---------------------------------------------------------------
+
+    /// <summary>
+    /// A subtree under one root slot that several tables point at (through <c>CopyFrom</c>): its top table and how many
+    /// tables hold it — the owner while it lives, and every borrower. The last holder to let go frees it.
+    /// </summary>
+    private sealed class SharedSubtree(PhysAddr table)
+    {
+        public readonly PhysAddr Table = table;
+        public int Holders;
+    }
+
+    /// <summary>Whether own root slot <paramref name="slot"/> is lent to another table.</summary>
+    private bool IsLent(int slot) =>
+        !_borrowed.Get(slot) && _shares?[slot] is { } share && Volatile.Read(ref share.Holders) > 1;
+
+    /// <summary>Lets go of the shared subtree under <paramref name="slot"/>, freeing it if this was the last holder.</summary>
+    private void Release(int slot, bool memoryReleased)
+    {
+        SharedSubtree share = _shares![slot]!;
+        _shares[slot] = null;
+        if (Interlocked.Decrement(ref share.Holders) == 0 && !memoryReleased) FreeSubtree(share.Table, 1);
     }
 
     /// <summary>One bit per root slot.</summary>
