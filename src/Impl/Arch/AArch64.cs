@@ -59,6 +59,17 @@ public readonly struct A64PagingMetaData : IPagingMetaData
     public static void FlushTlb(VirtAddr? vaddr)
     {
     }
+
+    /// <summary>
+    /// True: a live table changes a valid descriptor into one with another output address, block size, table/block or
+    /// memory type only through an invalid descriptor and a TLB invalidation (Arm ARM, D8.16.1 "Using break-before-make
+    /// when updating translation table entries"); otherwise the TLB may hold both, with undefined results.
+    /// </summary>
+    public static bool BreakBeforeMake
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => true;
+    }
 }
 
 /// <summary>

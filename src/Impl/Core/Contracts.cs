@@ -28,6 +28,24 @@ public interface IPagingMetaData
     /// <c>sfence.vma</c> or <c>invtlb</c> here.
     /// </summary>
     static abstract void FlushTlb(VirtAddr? vaddr);
+
+    /// <summary>
+    /// Whether a valid entry of a live table must become invalid, and the TLB be invalidated, before it becomes a
+    /// different valid entry (another output address, block size, table/block or memory type): Arm's
+    /// break-before-make rule (Arm ARM, D8.16.1 "Using break-before-make when updating translation table entries").
+    /// False unless an architecture overrides it (AArch64 does). Permission-only changes never need it.
+    /// </summary>
+    static virtual bool BreakBeforeMake => false;
+
+    /// <summary>
+    /// Called right after the table writes one entry, with the entry's host address and its bits before and after.
+    /// Does nothing by default, and the JIT removes the call for the ready metadata types; a test metadata type can
+    /// record every write (with the handler's allocations and frees and the <see cref="FlushTlb"/> calls) as one
+    /// ordered stream, and look at memory between the writes of one operation.
+    /// </summary>
+    static virtual void OnEntryWrite(nint entryHostAddress, ulong oldBits, ulong newBits)
+    {
+    }
 }
 
 /// <summary>

@@ -44,22 +44,37 @@ public partial class PageTable64<TMeta, TPte, THandler>
         }
         TPte* dst = Root();
         TPte* src = other.Root();
+        // Clear, invalidate, free, then write: the old entries of the slots go first, then (on a live table) one whole
+        // invalidation removes every cached walk through them, and only then are their tables given back and the new
+        // entries written (also break-before-make for a table descriptor replaced by another).
+        TPte* old = stackalloc TPte[EntryCount];
+        bool cleared = false;
         for (int i = first; i <= last; i++)
         {
             TPte* e = dst + i;
+            old[i] = *e;
+            if (e->IsPresent && e->Bits != src[i].Bits)
+            {
+                Write(e, TPte.Empty);
+                cleared = true;
+            }
+        }
+        if (cleared && Live) TMeta.FlushTlb(null);
+        for (int i = first; i <= last; i++)
+        {
             if (_shares?[i] is not null)
             {
                 Release(i, memoryReleased: false); // borrowed, or own and shared with nobody any more
             }
-            else if (!_borrowed.Get(i) && e->IsPresent && !e->IsHuge)
+            else if (!_borrowed.Get(i) && old[i].IsPresent && !old[i].IsHuge)
             {
-                FreeSubtree(e->Paddr, 1);
+                FreeSubtree(old[i].Paddr, 1);
             }
             TPte entry = src[i];
             if (entry.IsPresent && !entry.IsHuge) Hold(i, other.ShareOf(i, entry.Paddr));
             _borrowed.Set(i);
             _anyBorrowed = true;
-            *e = entry;
+            Write(dst + i, entry);
         }
         return PagingResult.Ok;
     }

@@ -134,7 +134,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
                     if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
                     TPte entry = template;
                     entry.SetPaddr(new PhysAddr(pa));
-                    *e = entry;
+                    Write(e, entry);
                     flusher.Page(cur);
                     cur += FrameArena.FrameSize;
                     rest -= FrameArena.FrameSize;
@@ -167,13 +167,15 @@ public partial class PageTable64<TMeta, TPte, THandler>
         return pa;
     }
 
-    /// <summary>Removes the <paramref name="bytes"/> mapped from <paramref name="va"/> by a region map that failed. Does
-    /// nothing once the memory is gone.</summary>
+    /// <summary>Removes the <paramref name="bytes"/> mapped from <paramref name="va"/> by a region map that failed, and on a
+    /// live table invalidates them (no flush is returned on failure, and a walk may have cached them). Does nothing once
+    /// the memory is gone.</summary>
     private void UndoMapRegion(ulong va, ulong bytes)
     {
         if (_handler.IsMemoryReleased) return;
-        var undo = new ClearLeaf();
+        var undo = new ClearLeaf { Flusher = new PageFlusher(Live) };
         ForEachLeaf(va, bytes, ref undo);
+        undo.Flusher.Finish();
     }
 
     /// <summary>
@@ -211,7 +213,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         var check = new NoAction();
         error = ForEachLeaf(va, size, ref check);
         if (error != 0) return error;
-        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage) };
+        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage), Break = TMeta.BreakBeforeMake && Live };
         ForEachLeaf(va, size, ref protect);
         protect.Flusher.Finish();
         return default(TlbFlushAll<TMeta>);
@@ -279,7 +281,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
-            entry->Clear();
+            Write(entry, TPte.Empty);
             Flusher.Page(va);
         }
     }
@@ -288,11 +290,19 @@ public partial class PageTable64<TMeta, TPte, THandler>
     {
         public MappingFlags Flags;
         public PageFlusher Flusher;
+        public bool Break; // break-before-make applies (live table, architecture that needs it)
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
-            entry->SetFlags(Flags, huge);
+            TPte value = *entry;
+            value.SetFlags(Flags, huge);
+            if (Break && entry->IsPresent && MemoryTypeDiffers(*entry, value)) // the address stays: only the memory type matters
+            {
+                Write(entry, TPte.Empty);
+                TMeta.FlushTlb(new VirtAddr(va));
+            }
+            Write(entry, value);
             Flusher.Page(va);
         }
     }

@@ -54,7 +54,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             {
                 PagingError error = TryAllocTable(out PhysAddr next);
                 if (error != 0) return error;
-                *e = TPte.NewTable(next);
+                Write(e, TPte.NewTable(next));
                 table = TableOf(next);
             }
             else if (e->IsHuge)
@@ -80,11 +80,15 @@ public partial class PageTable64<TMeta, TPte, THandler>
                 if (IsLent(slot)) return PagingError.LentEntry;
                 _shares![slot] = null;
             }
+            // Clear, invalidate, free: unlink the empty subtree, let no cached walk reach it (its entries are non-leaf, so
+            // the whole TLB), and only then give its frames back; the block is written last (break-before-make).
+            Write(target, TPte.Empty);
+            if (Live) TMeta.FlushTlb(null);
             // Stryker disable once Arithmetic : the subtree maps nothing, so no entry in it is a leaf and the level
             // FreeSubtree is told only matters for leaves; level - 1 frees the same tables (tests/Mutation/README.md)
             FreeSubtree(sub, level + 1);
         }
-        *target = TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel);
+        Write(target, TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel));
         return 0;
     }
 
@@ -106,7 +110,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         ulong bytes = SizeAt(level);
         if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
         PhysAddr pa = e->Paddr;
-        e->Clear();
+        Write(e, TPte.Empty);
         return (pa, (PageSize)bytes, new TlbFlush<TMeta>(vaddr));
     }
 
@@ -142,7 +146,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
         ulong bytes = SizeAt(level);
         if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
-        e->SetFlags(flags, level != LeafLevel);
+        TPte value = *e;
+        value.SetFlags(flags, level != LeafLevel);
+        ReplaceLeaf(e, value, va);
         return ((PageSize)bytes, new TlbFlush<TMeta>(vaddr));
     }
 
@@ -169,9 +175,10 @@ public partial class PageTable64<TMeta, TPte, THandler>
         ulong bytes = SizeAt(level);
         if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
         if ((pa & (bytes - 1)) != 0) return PagingError.NotAligned; // pa < 2^PaMaxBits was checked above and covers the whole page
-        bool huge = level != LeafLevel;
-        e->SetPaddr(paddr);
-        e->SetFlags(flags, huge);
+        TPte value = *e;
+        value.SetPaddr(paddr);
+        value.SetFlags(flags, level != LeafLevel);
+        ReplaceLeaf(e, value, va);
         return ((PageSize)bytes, new TlbFlush<TMeta>(vaddr));
     }
 }

@@ -104,6 +104,17 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether an MMU may be walking this table (it is, or may become, the active translation of some CPU). While live
+    /// (the default), the table performs the TLB maintenance that no returned flush can express: it invalidates before
+    /// it frees a table frame hardware could reach (clear, invalidate, free), before a failed region map returns, and
+    /// where the architecture requires break-before-make (<see cref="IPagingMetaData.BreakBeforeMake"/>) it writes an
+    /// invalid entry and invalidates before writing the replacement. Set it to false for a table no MMU can see yet
+    /// (being built, or a host image): then it writes entries directly and calls no flush itself. What the caller must
+    /// still flush: docs/semantics.md, "TLB maintenance".
+    /// </summary>
+    public bool Live { get; set; } = true;
+
     /// <summary>The handler (a copy of the struct the table uses).</summary>
     public THandler Handler => _handler;
 
@@ -229,6 +240,49 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     {
         if (_handler.IsMemoryReleased) ThrowHelper.Disposed(GetType().Name + "'s memory");
     }
+
+    // ---- entry writes -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// The one place where the table writes an entry: every write goes through here, so a test metadata type sees each
+    /// one (<see cref="IPagingMetaData.OnEntryWrite"/>) in order with the flushes, allocations and frees.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Write(TPte* entry, TPte value)
+    {
+        ulong old = entry->Bits;
+        *entry = value;
+        TMeta.OnEntryWrite((nint)entry, old, value.Bits);
+    }
+
+    /// <summary>
+    /// Replaces the present leaf at <paramref name="entry"/> (mapping <paramref name="va"/>) by <paramref name="value"/>:
+    /// in place, or — on a live table of an architecture with break-before-make, when the output address or memory type
+    /// changes — through an invalid entry and a TLB invalidation of the page.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void ReplaceLeaf(TPte* entry, TPte value, ulong va)
+    {
+        if (TMeta.BreakBeforeMake && Live && NeedsBreak(*entry, value))
+        {
+            Write(entry, TPte.Empty);
+            TMeta.FlushTlb(new VirtAddr(va));
+        }
+        Write(entry, value);
+    }
+
+    /// <summary>Whether changing leaf <paramref name="old"/> into <paramref name="value"/> changes more than permissions.</summary>
+    private static bool NeedsBreak(TPte old, TPte value) =>
+        old.IsPresent && value.IsPresent && (old.Paddr != value.Paddr || MemoryTypeDiffers(old, value));
+
+    /// <summary>Whether two leaves differ in the bits that encode the memory type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MemoryTypeDiffers(TPte old, TPte value) => ((old.Bits ^ value.Bits) & MemoryTypeBits) != 0;
+
+    /// <summary>The bits in which this format encodes the memory type: those that Device or Uncached change in a leaf.</summary>
+    private static readonly ulong MemoryTypeBits =
+        (TPte.NewPage(default, MappingFlags.Read, false).Bits ^ TPte.NewPage(default, MappingFlags.Read | MappingFlags.Device, false).Bits) |
+        (TPte.NewPage(default, MappingFlags.Read, false).Bits ^ TPte.NewPage(default, MappingFlags.Read | MappingFlags.Uncached, false).Bits);
 
     // ---- lookup ---------------------------------------------------------------------------------
 
