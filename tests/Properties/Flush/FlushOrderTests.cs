@@ -1,0 +1,195 @@
+using Xunit;
+
+namespace PageTableMultiarch.Properties.Flush;
+
+/// <summary>
+/// The order of entry writes, flushes and frees that the table performs itself, seen through the observing metadata and
+/// handler: clear, invalidate, free; break-before-make where the architecture needs it; nothing of either on a table
+/// that is not live. One suite, run for each architecture.
+/// </summary>
+public abstract class FlushOrderTests<TInner, TPte> : IDisposable
+    where TInner : struct, IPagingMetaData
+    where TPte : unmanaged, IGenericPte<TPte>
+{
+    private const MappingFlags R = MappingFlags.Read, RW = MappingFlags.Read | MappingFlags.Write;
+    private const ulong K4 = 0x1000, M2 = 0x20_0000;
+
+    private readonly FrameArena _arena = new(new PhysAddr(0x8000_0000), 64);
+    private readonly PageTable64<Observed<TInner>, TPte, ObservedHandler> _table;
+    private List<TableEvent> _events = [];
+
+    protected FlushOrderTests()
+    {
+        _table = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(_arena)).Value;
+    }
+
+    public void Dispose()
+    {
+        EventLog.Stop();
+        _table.Dispose();
+        _arena.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Record() => _events = EventLog.Start(_arena);
+
+    private static bool Bbm => TInner.BreakBeforeMake;
+
+    private static TPte Page(ulong pa, MappingFlags flags) => TPte.NewPage(new PhysAddr(pa), flags, false);
+
+    [Fact]
+    public void ARemapOfALiveLeafBreaksBeforeMakingWhereTheArchitectureNeedsIt()
+    {
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.Remap(new VirtAddr(0x1000), new PhysAddr(0xa000), R).IsOk);
+        ulong oldBits = Page(0x9000, R).Bits, newBits = Page(0xa000, R).Bits;
+        TableEvent[] expected = Bbm
+            ? [W(oldBits, 0), new(EventKind.FlushPage, 0x1000), W(0, newBits)]
+            : [W(oldBits, newBits)];
+        Assert.Equal(expected, Strip(_events));
+    }
+
+    [Fact]
+    public void ARemapOfATableThatIsNotLiveWritesInPlaceAndFlushesNothing()
+    {
+        _table.Live = false;
+        Assert.False(_table.Live);
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.Remap(new VirtAddr(0x1000), new PhysAddr(0xa000), R).IsOk);
+        Assert.Equal([W(Page(0x9000, R).Bits, Page(0xa000, R).Bits)], Strip(_events));
+    }
+
+    [Fact]
+    public void APermissionChangeNeedsNoBreakButAMemoryTypeChangeDoesWhereTheArchitectureSaysSo()
+    {
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.Protect(new VirtAddr(0x1000), RW).IsOk);
+        Assert.Equal([W(Page(0x9000, R).Bits, Page(0x9000, RW).Bits)], Strip(_events));
+
+        Record();
+        Assert.True(_table.Protect(new VirtAddr(0x1000), RW | MappingFlags.Device).IsOk);
+        ulong before = Page(0x9000, RW).Bits, after = Page(0x9000, RW | MappingFlags.Device).Bits;
+        bool typeChanges = before != after; // RISC-V has no memory type in its entries
+        TableEvent[] expected = Bbm && typeChanges
+            ? [W(before, 0), new(EventKind.FlushPage, 0x1000), W(0, after)]
+            : [W(before, after)];
+        Assert.Equal(expected, Strip(_events));
+    }
+
+    [Fact]
+    public void ARegionProtectBreaksEachPageWhoseMemoryTypeChanges()
+    {
+        Assert.True(_table.MapRegion(new VirtAddr(0x1000), new PhysAddr(0x9000), 2 * K4, R, false, false).IsOk);
+        Record();
+        Assert.True(_table.ProtectRegion(new VirtAddr(0x1000), 2 * K4, R | MappingFlags.Uncached, flushTlbByPage: true).IsOk);
+        var flushes = _events.Where(e => e.Kind == EventKind.FlushPage).Select(e => e.Address).ToList();
+        bool typeChanges = Page(0, R).Bits != Page(0, R | MappingFlags.Uncached).Bits;
+        ulong[] expected = Bbm && typeChanges ? [0x1000, 0x1000, 0x2000, 0x2000] : [0x1000, 0x2000];
+        Assert.Equal(expected, flushes);
+        Assert.Equal(Bbm && typeChanges ? 4 : 2, _events.Count(e => e.Kind == EventKind.Write));
+    }
+
+    [Fact]
+    public void AHugePageOverAnEmptySubtreeClearsThenInvalidatesThenFreesThenWritesTheBlock()
+    {
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        ulong leafTable = LeafTableOf(M2);
+        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
+        Record();
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x4000_0000), PageSize.Size2M, R).IsOk);
+        var kinds = _events.Select(e => e.Kind).ToList();
+        Assert.Equal([EventKind.Write, EventKind.FlushAll, EventKind.Free, EventKind.Write], kinds);
+        Assert.Equal(0UL, _events[0].New);                     // unlinked first
+        Assert.Equal(leafTable, _events[2].Address);           // the empty table, freed after the flush
+        Assert.Equal(TPte.NewPage(new PhysAddr(0x4000_0000), R, true).Bits, _events[3].New); // the block last
+        Assert.Equal(_events[0].Address, _events[3].Address);
+    }
+
+    [Fact]
+    public void OnATableThatIsNotLiveTheSameReplacementFreesWithoutAFlush()
+    {
+        _table.Live = false;
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
+        Record();
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x4000_0000), PageSize.Size2M, R).IsOk);
+        Assert.Equal([EventKind.Write, EventKind.Free, EventKind.Write], _events.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public void CopyFromClearsEverySlotItReplacesThenInvalidatesOnceThenFrees()
+    {
+        using var other = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(_arena)).Value;
+        ulong span = 1UL << (12 + 9 * (TInner.Levels - 1));
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.True(_table.Map(new VirtAddr(span + 0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.True(other.Map(new VirtAddr(0x1000), new PhysAddr(0xb000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.CopyFrom(other, new VirtAddr(0), 2 * span).IsOk);
+        int flush = _events.FindIndex(e => e.Kind == EventKind.FlushAll);
+        Assert.Equal(1, _events.Count(e => e.Kind == EventKind.FlushAll));
+        Assert.Equal(2, _events.Take(flush).Count(e => e.Kind == EventKind.Write && e.New == 0)); // both slots cleared first
+        Assert.DoesNotContain(_events.Take(flush), e => e.Kind == EventKind.Free);
+        Assert.Equal(2 * (TInner.Levels - 1), _events.Skip(flush).Count(e => e.Kind == EventKind.Free)); // both subtrees, after
+        Assert.Equal(EventKind.Write, _events[^1].Kind);
+        Assert.Equal(new PhysAddr(0xb000), _table.Query(new VirtAddr(0x1000)).Value.Paddr);
+    }
+
+    [Fact]
+    public void AFailedRegionMapInvalidatesThePagesItTookBack()
+    {
+        Assert.True(_table.Map(new VirtAddr(0x3000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.Equal(PagingError.AlreadyMapped, _table.MapRegion(new VirtAddr(0x1000), new PhysAddr(0x1000), 3 * K4, R, false, false).Error);
+        Assert.Equal([0x1000UL, 0x2000UL], _events.Where(e => e.Kind == EventKind.FlushPage).Select(e => e.Address));
+        Assert.Equal(4, _events.Count(e => e.Kind == EventKind.Write)); // two pages written, two cleared
+        int firstFlush = _events.FindIndex(e => e.Kind == EventKind.FlushPage);
+        Assert.True(_events.Take(firstFlush).Count(e => e.Kind == EventKind.Write && e.New == 0) >= 1); // cleared before invalidated
+
+        _table.Live = false;
+        Record();
+        Assert.Equal(PagingError.AlreadyMapped, _table.MapRegion(new VirtAddr(0x1000), new PhysAddr(0x1000), 3 * K4, R, false, false).Error);
+        Assert.DoesNotContain(_events, e => e.Kind is EventKind.FlushPage or EventKind.FlushAll);
+    }
+
+    [Fact]
+    public void ReadsWriteNothing()
+    {
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.Query(new VirtAddr(0x1000)).IsOk);
+        _table.Walk(int.MaxValue, (_, _, _, _) => { }, null);
+        Assert.Empty(_events);
+    }
+
+    /// <summary>The frame of the last-level table that holds <paramref name="va"/>'s entry.</summary>
+    private ulong LeafTableOf(ulong va)
+    {
+        ulong frame = 0;
+        _table.Walk(int.MaxValue, (level, _, v, e) =>
+        {
+            if (level == TInner.Levels - 2 && v.Value == (va & ~(M2 - 1))) frame = e.Paddr.Value;
+        }, null);
+        Assert.NotEqual(0UL, frame);
+        return frame;
+    }
+
+    private static TableEvent W(ulong oldBits, ulong newBits) => new(EventKind.Write, 0, oldBits, newBits);
+
+    /// <summary>The events with write addresses dropped (the tests compare what was written and in which order).</summary>
+    private static List<TableEvent> Strip(List<TableEvent> events) =>
+        events.Select(e => e.Kind == EventKind.Write ? e with { Address = 0 } : e).ToList();
+}
+
+public sealed class X64FlushOrderTests : FlushOrderTests<X64PagingMetaData, X64Pte>;
+
+public sealed class A64FlushOrderTests : FlushOrderTests<A64PagingMetaData, A64Pte>;
+
+public sealed class Sv39FlushOrderTests : FlushOrderTests<Sv39MetaData, Rv64Pte>;
+
+public sealed class Sv48FlushOrderTests : FlushOrderTests<Sv48MetaData, Rv64Pte>;
+
+public sealed class La64FlushOrderTests : FlushOrderTests<LA64MetaData, LA64Pte>;
