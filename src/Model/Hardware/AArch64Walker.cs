@@ -25,7 +25,7 @@ namespace PageTableModel.Hardware;
 /// combine the leaf's AP[2:1], PXN and UXN with every table descriptor's APTable, PXNTable and UXNTable, and EL1
 /// may not execute memory that EL0 can write. Shareability, nG, Contiguous and the software bits are not checked.</para>
 /// </remarks>
-public sealed class AArch64Walker : IHardwareWalker
+public sealed class AArch64Walker : IHardwareWalker, IWalkRules
 {
     // Descriptor bits, Arm ARM DDI 0487 D8.3 (VMSAv8-64 translation table descriptor formats, 4 KB granule).
     private const int ValidBit = 0;        // 0: invalid descriptor, translation fault.
@@ -75,68 +75,78 @@ public sealed class AArch64Walker : IHardwareWalker
     public int Levels => 4;
 
     /// <inheritdoc/>
-    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege)
-    {
-        CheckArguments(memory, root, OutputAddressTop + 1, access, privilege);
+    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege) =>
+        WalkEngine.Translate(this, memory, root, va, access, privilege);
 
+    // Bits of the inherited set: the table attributes met so far (each only ever removes access).
+    private const ulong InheritPxn = 1;
+    private const ulong InheritUxn = 2;
+    private const ulong InheritNoEl0 = 4;
+    private const ulong InheritReadOnly = 8;
+
+    // Bit 11 of a block or page descriptor: nG. 0 makes the translation global (valid for every ASID), D8.3.
+    private const int NotGlobalBit = 11;
+
+    int IWalkRules.PhysicalAddressBits => OutputAddressTop + 1;
+
+    string IWalkRules.BusErrorText => "synchronous external abort on translation table walk";
+
+    int IWalkRules.IndexLow(int level) => PageShift + IndexBits * (Levels - 1 - level);
+
+    WalkResult? IWalkRules.CheckAddress(ulong va)
+    {
         ulong top = va >> 48;
         bool inRange = HardwareAddressRanges ? top is 0 or 0xffff : IsSignExtended(va, 47);
-        if (!inRange)
-        {
-            return WalkResult.Faulted(0, $"translation fault: address 0x{va:x} is outside both TTBR ranges");
-        }
-
-        bool pxnTable = false;
-        bool uxnTable = false;
-        bool noEl0Table = false;
-        bool readOnlyTable = false;
-        ulong table = root;
-
-        for (int level = 0; level < Levels; level++)
-        {
-            int indexLow = PageShift + IndexBits * (Levels - 1 - level);
-            ulong index = TableIndex(va, indexLow);
-            if (!TryReadEntry(memory, table, index, out ulong entry))
-            {
-                return BusError(level, table, index, "synchronous external abort on translation table walk");
-            }
-
-            if (!Bit(entry, ValidBit))
-            {
-                return WalkResult.Faulted(level, "translation fault: invalid descriptor (bit 0 = 0)");
-            }
-
-            bool typeBit = Bit(entry, TypeBit);
-            if (level < Levels - 1 && typeBit)
-            {
-                if ((entry & Mask(TableRes0Top, OutputAddressTop + 1)) != 0)
-                {
-                    return WalkResult.Faulted(level, "RES0 bits 50:48 set in a table descriptor");
-                }
-
-                pxnTable |= Bit(entry, PxnTableBit);
-                uxnTable |= Bit(entry, UxnTableBit);
-                noEl0Table |= Bit(entry, ApTableNoEl0Bit);
-                readOnlyTable |= Bit(entry, ApTableReadOnlyBit);
-                table = entry & Mask(OutputAddressTop, PageShift);
-                continue;
-            }
-
-            if (level == Levels - 1 && !typeBit)
-            {
-                return WalkResult.Faulted(level, "translation fault: reserved descriptor (bits 1:0 = 01) at level 3");
-            }
-
-            if (level == 0)
-            {
-                return WalkResult.Faulted(level, "translation fault: block descriptor at level 0 (4 KB granule, DS=0)");
-            }
-
-            return Leaf(entry, level, indexLow, va, access, privilege, pxnTable, uxnTable, noEl0Table, readOnlyTable);
-        }
-
-        throw new InvalidOperationException("unreachable: level 3 always ends the walk");
+        return inRange
+            ? null
+            : WalkResult.Faulted(0, $"translation fault: address 0x{va:x} is outside both TTBR ranges");
     }
+
+    WalkStep IWalkRules.Step(int level, ulong entry, ulong inherited)
+    {
+        if (!Bit(entry, ValidBit))
+        {
+            return WalkStep.Faulted(level, "translation fault: invalid descriptor (bit 0 = 0)");
+        }
+
+        bool typeBit = Bit(entry, TypeBit);
+        if (level < Levels - 1 && typeBit)
+        {
+            if ((entry & Mask(TableRes0Top, OutputAddressTop + 1)) != 0)
+            {
+                return WalkStep.Faulted(level, "RES0 bits 50:48 set in a table descriptor");
+            }
+
+            inherited |= (Bit(entry, PxnTableBit) ? InheritPxn : 0)
+                | (Bit(entry, UxnTableBit) ? InheritUxn : 0)
+                | (Bit(entry, ApTableNoEl0Bit) ? InheritNoEl0 : 0)
+                | (Bit(entry, ApTableReadOnlyBit) ? InheritReadOnly : 0);
+            return WalkStep.Table(entry & Mask(OutputAddressTop, PageShift), inherited);
+        }
+
+        if (level == Levels - 1 && !typeBit)
+        {
+            return WalkStep.Faulted(level, "translation fault: reserved descriptor (bits 1:0 = 01) at level 3");
+        }
+
+        if (level == 0)
+        {
+            return WalkStep.Faulted(level, "translation fault: block descriptor at level 0 (4 KB granule, DS=0)");
+        }
+
+        return WalkStep.LeafHere(inherited);
+    }
+
+    WalkResult IWalkRules.Leaf(int level, ulong entry, ulong inherited, ulong va, Access access, Privilege privilege) =>
+        Leaf(
+            entry, level, PageShift + IndexBits * (Levels - 1 - level), va, access, privilege,
+            pxnTable: (inherited & InheritPxn) != 0,
+            uxnTable: (inherited & InheritUxn) != 0,
+            noEl0Table: (inherited & InheritNoEl0) != 0,
+            readOnlyTable: (inherited & InheritReadOnly) != 0);
+
+    // Walk-cache entries carry no global marking: TLBI ASIDE1 removes them for their ASID (see AArch64Tlb).
+    bool IWalkRules.IsGlobal(int level, ulong entry, ulong inherited, bool leaf) => leaf && !Bit(entry, NotGlobalBit);
 
     private static WalkResult Leaf(
         ulong entry, int level, int indexLow, ulong va, Access access, Privilege privilege,

@@ -25,7 +25,7 @@ namespace PageTableModel.Hardware;
 /// of a leaf are ignored. MAT: 0 SUC → <see cref="MemoryType.Device"/>, 1 CC →
 /// <see cref="MemoryType.NormalCacheable"/>, 2 WUC → <see cref="MemoryType.NormalUncached"/>.</para>
 /// </remarks>
-public sealed class LoongArch64Walker : IHardwareWalker
+public sealed class LoongArch64Walker : IHardwareWalker, IWalkRules
 {
     // Page table entry / TLBELO fields, LoongArch Reference Manual Vol. 1 §7.5 (TLBELO0/TLBELO1) and §5.4.
     private const int ValidBit = 0;          // V
@@ -59,51 +59,47 @@ public sealed class LoongArch64Walker : IHardwareWalker
     public int Levels => 4;
 
     /// <inheritdoc/>
-    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege)
+    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege) =>
+        WalkEngine.Translate(this, memory, root, va, access, privilege);
+
+    int IWalkRules.PhysicalAddressBits => PhysicalAddressTop + 1;
+
+    string IWalkRules.BusErrorText => "bus error reading a page table entry";
+
+    int IWalkRules.IndexLow(int level) => IndexBase[level];
+
+    // Mapped translation needs bits 63:VALEN equal to bit VALEN-1, else an address error exception (ADEF/ADEM).
+    WalkResult? IWalkRules.CheckAddress(ulong va) =>
+        IsSignExtended(va, 47) ? null : WalkResult.Faulted(0, $"address error: 0x{va:x} is not sign-extended from bit 47");
+
+    WalkStep IWalkRules.Step(int level, ulong entry, ulong inherited)
     {
-        CheckArguments(memory, root, PhysicalAddressTop + 1, access, privilege);
-
-        // Mapped translation needs bits 63:VALEN equal to bit VALEN-1, else an address error exception (ADEF/ADEM).
-        if (!IsSignExtended(va, 47))
+        if (level == Levels - 1)
         {
-            return WalkResult.Faulted(0, $"address error: 0x{va:x} is not sign-extended from bit 47");
+            return WalkStep.LeafHere(0);
         }
 
-        ulong table = root;
-        for (int level = 0; level < Levels; level++)
+        if (entry == 0)
         {
-            int indexLow = IndexBase[level];
-            ulong index = TableIndex(va, indexLow);
-            if (!TryReadEntry(memory, table, index, out ulong entry))
-            {
-                return BusError(level, table, index, "bus error reading a page table entry");
-            }
-
-            if (level == Levels - 1)
-            {
-                return Leaf(entry, level, indexLow, huge: false, va, access, privilege);
-            }
-
-            if (entry == 0)
-            {
-                return WalkResult.Faulted(level, "no table: all-zero directory entry");
-            }
-
-            if (Bit(entry, HugeBit))
-            {
-                if (level == 0)
-                {
-                    return WalkResult.Faulted(level, "HUGE bit set in a Dir3 entry (no huge pages at this level)");
-                }
-
-                return Leaf(entry, level, indexLow, huge: true, va, access, privilege);
-            }
-
-            table = entry & Mask(PhysicalAddressTop, PageShift);
+            return WalkStep.Faulted(level, "no table: all-zero directory entry");
         }
 
-        throw new InvalidOperationException("unreachable: the PT level always ends the walk");
+        if (Bit(entry, HugeBit))
+        {
+            return level == 0
+                ? WalkStep.Faulted(level, "HUGE bit set in a Dir3 entry (no huge pages at this level)")
+                : WalkStep.LeafHere(0);
+        }
+
+        return WalkStep.Table(entry & Mask(PhysicalAddressTop, PageShift), 0);
     }
+
+    WalkResult IWalkRules.Leaf(int level, ulong entry, ulong inherited, ulong va, Access access, Privilege privilege) =>
+        Leaf(entry, level, IndexBase[level], huge: level < Levels - 1, va, access, privilege);
+
+    // G is bit 6 of a PT entry and HGLOBAL bit 12 of a huge entry (LDPTE moves HGLOBAL into the TLB's G).
+    bool IWalkRules.IsGlobal(int level, ulong entry, ulong inherited, bool leaf) =>
+        leaf && Bit(entry, level == Levels - 1 ? HugeBit : HugeGlobalBit);
 
     private static WalkResult Leaf(
         ulong entry, int level, int indexLow, bool huge, ulong va, Access access, Privilege privilege)

@@ -15,6 +15,8 @@ namespace PageTableModel.Hardware;
 /// </remarks>
 public sealed class Sv39Walker : IHardwareWalker
 {
+    private readonly RiscVWalk rules = new("Sv39", 3);
+
     /// <inheritdoc/>
     public string Name => "Sv39";
 
@@ -23,5 +25,8 @@ public sealed class Sv39Walker : IHardwareWalker
 
     /// <inheritdoc/>
     public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege) =>
-        RiscVWalk.Translate(Levels, memory, root, va, access, privilege);
+        WalkEngine.Translate(rules, memory, root, va, access, privilege);
+
+    /// <summary>The step rules of the walk, for the simulated TLB.</summary>
+    internal IWalkRules Rules => rules;
 }

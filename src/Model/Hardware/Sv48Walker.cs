@@ -12,6 +12,8 @@ namespace PageTableModel.Hardware;
 /// </remarks>
 public sealed class Sv48Walker : IHardwareWalker
 {
+    private readonly RiscVWalk rules = new("Sv48", 4);
+
     /// <inheritdoc/>
     public string Name => "Sv48";
 
@@ -20,5 +22,8 @@ public sealed class Sv48Walker : IHardwareWalker
 
     /// <inheritdoc/>
     public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege) =>
-        RiscVWalk.Translate(Levels, memory, root, va, access, privilege);
+        WalkEngine.Translate(rules, memory, root, va, access, privilege);
+
+    /// <summary>The step rules of the walk, for the simulated TLB.</summary>
+    internal IWalkRules Rules => rules;
 }

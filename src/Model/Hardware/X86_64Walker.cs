@@ -23,7 +23,7 @@ namespace PageTableModel.Hardware;
 /// bits 20:13 of a 2-MByte PDE) fault; then the access rights combined over every level. A and D are set by the
 /// hardware and never fault; this walker does not write them.</para>
 /// </remarks>
-public sealed class X86_64Walker : IHardwareWalker
+public sealed class X86_64Walker : IHardwareWalker, IWalkRules
 {
     // Bits common to every paging-structure entry, SDM Vol. 3A Tables 4-15 to 4-20.
     private const int PresentBit = 0;         // P: the entry is present.
@@ -56,92 +56,86 @@ public sealed class X86_64Walker : IHardwareWalker
     public int Levels => 4;
 
     /// <inheritdoc/>
-    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege)
+    public WalkResult Translate(IPhysicalMemory memory, ulong root, ulong va, Access access, Privilege privilege) =>
+        WalkEngine.Translate(this, memory, root, va, access, privilege);
+
+    // Bits of the inherited set: what the entries met so far removed (§4.6: rights combine over every level).
+    private const ulong InheritSupervisorOnly = 1; // U/S=0 at some level: a supervisor-mode address.
+    private const ulong InheritReadOnly = 2;       // R/W=0 at some level.
+    private const ulong InheritExecuteDisable = 4; // XD=1 at some level.
+
+    // G (bit 8) of a leaf: with CR4.PGE=1 a global translation, kept by a CR3 load (§4.10.2.4).
+    private const int GlobalBit = 8;
+
+    int IWalkRules.PhysicalAddressBits => MaxPhysAddrTop + 1;
+
+    string IWalkRules.BusErrorText => "machine check reading a paging-structure entry";
+
+    // Address bits 47:39, 38:30, 29:21, 20:12 index the PML4, PDPT, PD and PT (§4.5.4, Figures 4-8..4-10).
+    int IWalkRules.IndexLow(int level) => PageShift + IndexBits * (Levels - 1 - level);
+
+    // Linear addresses must be canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1).
+    WalkResult? IWalkRules.CheckAddress(ulong va) =>
+        IsSignExtended(va, 47) ? null : WalkResult.Faulted(0, $"non-canonical address 0x{va:x} (#GP)");
+
+    WalkStep IWalkRules.Step(int level, ulong entry, ulong inherited)
     {
-        CheckArguments(memory, root, MaxPhysAddrTop + 1, access, privilege);
-
-        // Linear addresses must be canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1).
-        if (!IsSignExtended(va, 47))
+        if (!Bit(entry, PresentBit))
         {
-            return WalkResult.Faulted(0, $"non-canonical address 0x{va:x} (#GP)");
+            return WalkStep.Faulted(level, "not present (P=0)");
         }
 
-        bool userEverywhere = true;   // U/S=1 in every entry: a user-mode address (§4.6).
-        bool writableEverywhere = true; // R/W=1 in every entry.
-        bool executeDisabled = false; // XD=1 in some entry.
-        ulong table = root;
+        inherited |= (Bit(entry, UserSupervisorBit) ? 0 : InheritSupervisorOnly)
+            | (Bit(entry, ReadWriteBit) ? 0 : InheritReadOnly)
+            | (Bit(entry, ExecuteDisableBit) ? InheritExecuteDisable : 0);
 
-        for (int level = 0; level < Levels; level++)
+        if (level == Levels - 1)
         {
-            // Address bits 47:39, 38:30, 29:21, 20:12 index the PML4, PDPT, PD and PT (§4.5.4, Figures 4-8..4-10).
-            int indexLow = PageShift + IndexBits * (Levels - 1 - level);
-            ulong index = TableIndex(va, indexLow);
-            if (!TryReadEntry(memory, table, index, out ulong entry))
-            {
-                return BusError(level, table, index, "machine check reading a paging-structure entry");
-            }
-
-            if (!Bit(entry, PresentBit))
-            {
-                return WalkResult.Faulted(level, "not present (P=0)");
-            }
-
-            userEverywhere &= Bit(entry, UserSupervisorBit);
-            writableEverywhere &= Bit(entry, ReadWriteBit);
-            executeDisabled |= Bit(entry, ExecuteDisableBit);
-
-            bool leaf;
-            int attributeBit;
-            if (level == Levels - 1)
-            {
-                leaf = true;
-                attributeBit = PteAttributeBit;
-            }
-            else if (level == 0)
-            {
-                if (Bit(entry, PageSizeBit))
-                {
-                    return WalkResult.Faulted(level, "reserved bit set: PS=1 in a PML4E (RSVD)");
-                }
-
-                leaf = false;
-                attributeBit = 0;
-            }
-            else
-            {
-                leaf = Bit(entry, PageSizeBit);
-                attributeBit = HugeAttributeBit;
-            }
-
-            if (!leaf)
-            {
-                table = entry & Mask(MaxPhysAddrTop, PageShift);
-                continue;
-            }
-
-            // The page frame occupies bits 51:indexLow; between the PAT bit (12) and the frame, a huge leaf's
-            // bits are reserved: 29:13 for 1 GByte (Table 4-16), 20:13 for 2 MByte (Table 4-18).
-            if (indexLow > HugeAttributeBit + 1 && (entry & Mask(indexLow - 1, HugeAttributeBit + 1)) != 0)
-            {
-                return WalkResult.Faulted(level, $"reserved bits {indexLow - 1}:13 set in a huge-page entry (RSVD)");
-            }
-
-            string? denied = CheckRights(access, privilege, userEverywhere, writableEverywhere, executeDisabled);
-            if (denied is not null)
-            {
-                return WalkResult.Faulted(level, denied);
-            }
-
-            int patIndex = (Bit(entry, attributeBit) ? 4 : 0)
-                | (Bit(entry, CacheDisableBit) ? 2 : 0)
-                | (Bit(entry, WriteThroughBit) ? 1 : 0);
-            ulong pageSize = 1UL << indexLow;
-            ulong frame = entry & Mask(MaxPhysAddrTop, indexLow);
-            return WalkResult.Translated(frame | (va & (pageSize - 1)), pageSize, PowerOnPat[patIndex & 3]);
+            return WalkStep.LeafHere(inherited);
         }
 
-        throw new InvalidOperationException("unreachable: the last level is always a leaf");
+        if (level == 0 && Bit(entry, PageSizeBit))
+        {
+            return WalkStep.Faulted(level, "reserved bit set: PS=1 in a PML4E (RSVD)");
+        }
+
+        return level > 0 && Bit(entry, PageSizeBit)
+            ? WalkStep.LeafHere(inherited)
+            : WalkStep.Table(entry & Mask(MaxPhysAddrTop, PageShift), inherited);
     }
+
+    WalkResult IWalkRules.Leaf(int level, ulong entry, ulong inherited, ulong va, Access access, Privilege privilege)
+    {
+        int indexLow = PageShift + IndexBits * (Levels - 1 - level);
+        int attributeBit = level == Levels - 1 ? PteAttributeBit : HugeAttributeBit;
+
+        // The page frame occupies bits 51:indexLow; between the PAT bit (12) and the frame, a huge leaf's
+        // bits are reserved: 29:13 for 1 GByte (Table 4-16), 20:13 for 2 MByte (Table 4-18).
+        if (indexLow > HugeAttributeBit + 1 && (entry & Mask(indexLow - 1, HugeAttributeBit + 1)) != 0)
+        {
+            return WalkResult.Faulted(level, $"reserved bits {indexLow - 1}:13 set in a huge-page entry (RSVD)");
+        }
+
+        string? denied = CheckRights(
+            access, privilege,
+            userAddress: (inherited & InheritSupervisorOnly) == 0,
+            writable: (inherited & InheritReadOnly) == 0,
+            executeDisabled: (inherited & InheritExecuteDisable) != 0);
+        if (denied is not null)
+        {
+            return WalkResult.Faulted(level, denied);
+        }
+
+        int patIndex = (Bit(entry, attributeBit) ? 4 : 0)
+            | (Bit(entry, CacheDisableBit) ? 2 : 0)
+            | (Bit(entry, WriteThroughBit) ? 1 : 0);
+        ulong pageSize = 1UL << indexLow;
+        ulong frame = entry & Mask(MaxPhysAddrTop, indexLow);
+        return WalkResult.Translated(frame | (va & (pageSize - 1)), pageSize, PowerOnPat[patIndex & 3]);
+    }
+
+    // Paging-structure-cache entries are never global; only a leaf with G=1 is (§4.10.2.4, §4.10.3.1).
+    bool IWalkRules.IsGlobal(int level, ulong entry, ulong inherited, bool leaf) => leaf && Bit(entry, GlobalBit);
 
     // SDM Vol. 3A §4.6.1 with CR0.WP=1, CR4.SMEP=1, CR4.SMAP=0, IA32_EFER.NXE=1.
     private static string? CheckRights(
