@@ -80,10 +80,14 @@ public partial class PageTable64<TMeta, TPte, THandler>
                 if (IsLent(slot)) return PagingError.LentEntry;
                 _shares![slot] = null;
             }
-            // Clear, invalidate, free: unlink the empty subtree, let no cached walk reach it (its entries are non-leaf, so
-            // the whole TLB), and only then give its frames back; the block is written last (break-before-make).
-            Write(target, TPte.Empty);
-            if (Live) TMeta.FlushTlb(null);
+            // Clear, invalidate, free: on a live table, unlink the empty subtree, let no cached walk reach it (its entries
+            // are non-leaf, so the whole TLB), and only then give its frames back; the block is written last
+            // (break-before-make). A table no MMU walks is simply overwritten.
+            if (Live)
+            {
+                Write(target, TPte.Empty);
+                TMeta.FlushTlb(null);
+            }
             // Stryker disable once Arithmetic : the subtree maps nothing, so no entry in it is a leaf and the level
             // FreeSubtree is told only matters for leaves; level - 1 frees the same tables (tests/Mutation/README.md)
             FreeSubtree(sub, level + 1);

@@ -1,0 +1,41 @@
+using FsCheck;
+using FsCheck.Fluent;
+using PageTableMultiarch.Harness;
+using Xunit;
+
+namespace PageTableMultiarch.Properties.Flush;
+
+/// <summary>
+/// TLB truth for every table, page size and operation as the focus of the generated mix: intermediate states,
+/// break-before-make, clear-flush-free and no stale translation after the caller's flush, at every event
+/// (<see cref="TlbRun{TInner, TPte}"/>). 5 tables x 3 page sizes x 9 operations.
+/// </summary>
+public sealed class TlbTruthProperties
+{
+    public static TheoryData<TableKind, PageSize, OpKind> Cases() => EquivalenceProperties.Cases();
+
+    /// <summary>Fewer sequences than the equivalence properties: every write of every operation is walked and cached.</summary>
+    internal static Config Config => PropertySettings.Config.WithMaxTest(Math.Max(1, PropertySettings.MaxTest / 3));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void NoOperationLeavesTheTlbWrong(TableKind table, PageSize size, OpKind focus)
+    {
+        var seeds = Gen.Choose(0, int.MaxValue).ToArbitrary();
+        var property = Prop.ForAll(Generators.Sequences(table, size, focus), seeds, (seq, seed) => Run(table, seq.Ops, seed));
+        Check.One($"{table} {size} {focus} TLB", Config, property);
+    }
+
+    /// <summary>Runs one sequence of <paramref name="table"/> with the TLB checks.</summary>
+    internal static void Run(TableKind table, PageOp[] ops, int seed, TlbVariant variant = TlbVariant.None)
+    {
+        switch (table)
+        {
+            case TableKind.X64: new TlbRun<Observed<X64PagingMetaData>, X64Pte>(table, seed, variant).Run(ops); break;
+            case TableKind.A64: new TlbRun<Observed<A64PagingMetaData>, A64Pte>(table, seed, variant).Run(ops); break;
+            case TableKind.Sv39: new TlbRun<Observed<Sv39MetaData>, Rv64Pte>(table, seed, variant).Run(ops); break;
+            case TableKind.Sv48: new TlbRun<Observed<Sv48MetaData>, Rv64Pte>(table, seed, variant).Run(ops); break;
+            default: new TlbRun<Observed<LA64MetaData>, LA64Pte>(table, seed, variant).Run(ops); break;
+        }
+    }
+}
