@@ -44,37 +44,36 @@ public partial class PageTable64<TMeta, TPte, THandler>
         }
         TPte* dst = Root();
         TPte* src = other.Root();
-        // Clear, invalidate, free, then write: the old entries of the slots go first, then (on a live table) one whole
-        // invalidation removes every cached walk through them, and only then are their tables given back and the new
-        // entries written (also break-before-make for a table descriptor replaced by another).
+        // On a live table: clear every slot that changes, then one whole invalidation removes every cached walk through
+        // the old entries (break-before-make for a table descriptor replaced by another, and clear-invalidate-free for
+        // the old tables). Then each slot gets its new entry, and only after that are the old tables let go of.
         TPte* old = stackalloc TPte[EntryCount];
         bool cleared = false;
         for (int i = first; i <= last; i++)
         {
             TPte* e = dst + i;
             old[i] = *e;
-            if (e->IsPresent && e->Bits != src[i].Bits)
+            if (Live && e->IsPresent && e->Bits != src[i].Bits)
             {
                 Write(e, TPte.Empty);
                 cleared = true;
             }
         }
-        if (cleared && Live) TMeta.FlushTlb(null);
+        if (cleared) TMeta.FlushTlb(null);
         for (int i = first; i <= last; i++)
         {
-            if (_shares?[i] is not null)
-            {
-                Release(i, memoryReleased: false); // borrowed, or own and shared with nobody any more
-            }
-            else if (!_borrowed.Get(i) && old[i].IsPresent && !old[i].IsHuge)
-            {
-                FreeSubtree(old[i].Paddr, 1);
-            }
+            SharedSubtree? oldShare = _shares?[i];
+            bool wasBorrowed = _borrowed.Get(i);
             TPte entry = src[i];
             if (entry.IsPresent && !entry.IsHuge) Hold(i, other.ShareOf(i, entry.Paddr));
+            else if (oldShare is not null) _shares![i] = null;
             _borrowed.Set(i);
             _anyBorrowed = true;
             Write(dst + i, entry);
+
+            // Let go of what the slot held: a shared subtree is freed by its last holder; an own one now.
+            if (oldShare is not null) Release(oldShare, memoryReleased: false);
+            else if (!wasBorrowed && old[i].IsPresent && !old[i].IsHuge) FreeSubtree(old[i].Paddr, 1);
         }
         return PagingResult.Ok;
     }

@@ -81,16 +81,18 @@ public partial class PageTable64<TMeta, TPte, THandler>
                 _shares![slot] = null;
             }
             // Clear, invalidate, free: on a live table, unlink the empty subtree, let no cached walk reach it (its entries
-            // are non-leaf, so the whole TLB), and only then give its frames back; the block is written last
-            // (break-before-make). A table no MMU walks is simply overwritten.
+            // are non-leaf, so the whole TLB), write the block (break-before-make), and only then give the frames back.
+            // A table no MMU walks is simply overwritten.
             if (Live)
             {
                 Write(target, TPte.Empty);
                 TMeta.FlushTlb(null);
             }
+            Write(target, TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel));
             // Stryker disable once Arithmetic : the subtree maps nothing, so no entry in it is a leaf and the level
             // FreeSubtree is told only matters for leaves; level - 1 frees the same tables (tests/Mutation/README.md)
             FreeSubtree(sub, level + 1);
+            return 0;
         }
         Write(target, TPte.NewPage(new PhysAddr(pa), flags, level != LeafLevel));
         return 0;

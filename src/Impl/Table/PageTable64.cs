@@ -395,6 +395,12 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     {
         SharedSubtree share = _shares![slot]!;
         _shares[slot] = null;
+        Release(share, memoryReleased);
+    }
+
+    /// <summary>Lets go of <paramref name="share"/>, freeing its tables if this was the last holder.</summary>
+    private void Release(SharedSubtree share, bool memoryReleased)
+    {
         if (Interlocked.Decrement(ref share.Holders) == 0 && !memoryReleased) FreeSubtree(share.Table, 1);
     }
 
