@@ -203,15 +203,20 @@ public sealed class TableImage
 
     private static TableImage Capture(FrameArena arena, ulong root, ImageRegister[] registers)
     {
-        ReadOnlySpan<byte> memory = arena.Memory; // throws ObjectDisposedException for a disposed arena
         // The highest frame in use ends the image; the root is in use, so the loop stops at 1 or above.
+        // IsInUse throws ObjectDisposedException for a disposed arena.
         int frames = arena.FrameCount;
         while (!arena.IsInUse(FrameAddress(arena, frames - 1))) frames--;
+        long length = (long)frames * FrameArena.FrameSize;
+        if (length > Array.MaxLength)
+            throw new NotSupportedException($"The frames in use span 0x{length:x} bytes, more than one image can hold.");
 
-        byte[] bytes = memory[..(frames * FrameArena.FrameSize)].ToArray();
+        // Frame by frame, so arenas of any size work; free frames stay zero.
+        byte[] bytes = new byte[length];
         for (int i = 0; i < frames; i++)
         {
-            if (!arena.IsInUse(FrameAddress(arena, i))) bytes.AsSpan(i * FrameArena.FrameSize, FrameArena.FrameSize).Clear();
+            PhysAddr frame = FrameAddress(arena, i);
+            if (arena.IsInUse(frame)) arena.Frame(frame).CopyTo(bytes.AsSpan(i * FrameArena.FrameSize, FrameArena.FrameSize));
         }
 
         return new TableImage(arena.BasePaddr, new PhysAddr(root), bytes, registers);
