@@ -19,6 +19,13 @@ namespace PageTableMultiarch;
 /// table, but every change to it (and its <see cref="Dispose"/>) throws <see cref="InvalidOperationException"/> until
 /// the operation returns. After the handler's memory is released (its arena disposed), every operation throws
 /// <see cref="ObjectDisposedException"/> and <see cref="Dispose"/> frees nothing.</para>
+/// <para><b>Pointer safety.</b> Every entry pointer comes from <c>TableOf</c>/<c>Root</c>, that is from the handler's
+/// <see cref="IPagingHandler.PhysToHost"/>, which refuses (throws for) any address outside the memory it owns and
+/// returns the first byte of a 4 KiB frame. Entries are reached only as that pointer plus an index masked to 0..511
+/// (<c>Index</c>) or by a loop that stops at the table's 512th entry, so no access leaves the frame. The memory cannot
+/// be released during an operation except by caller code it runs (a region callback, a walk visitor); after such code
+/// the table checks <see cref="IPagingHandler.IsMemoryReleased"/> before it touches memory again, and visitors only
+/// ever get copies of entries. Members that use pointers are marked <c>unsafe</c> one by one; the type is not.</para>
 /// </remarks>
 /// <typeparam name="TMeta">Levels, address widths and the TLB flush hook.</typeparam>
 /// <typeparam name="TPte">The 8-byte entry format.</typeparam>
