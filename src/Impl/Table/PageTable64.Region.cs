@@ -145,13 +145,13 @@ public partial class PageTable64<TMeta, TPte, THandler>
         catch
         {
             // The source (or the memory behind the handler) threw: take back the pages mapped so far, then let it go on.
-            UndoMapRegion(va, size - rest);
+            UndoMapRegion(va, size - rest, size);
             throw;
         }
 
         if (error != 0)
         {
-            UndoMapRegion(va, size - rest);
+            UndoMapRegion(va, size - rest, size);
             return error;
         }
         flusher.Finish();
@@ -168,14 +168,15 @@ public partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>Removes the <paramref name="bytes"/> mapped from <paramref name="va"/> by a region map that failed, and on a
-    /// live table invalidates them (no flush is returned on failure, and a walk may have cached them). Does nothing once
-    /// the memory is gone.</summary>
-    private void UndoMapRegion(ulong va, ulong bytes)
+    /// live table invalidates them (no flush is returned on failure, and a walk may have cached them); then gives back the
+    /// tables in the <paramref name="size"/> bytes of the region that hold nothing. Does nothing once the memory is gone.</summary>
+    private void UndoMapRegion(ulong va, ulong bytes, ulong size)
     {
         if (_handler.IsMemoryReleased) return;
         var undo = new ClearLeaf { Flusher = new PageFlusher(Live) };
         ForEachLeaf(va, bytes, ref undo);
         undo.Flusher.Finish();
+        Reclaim(va, size, rangeIsClear: false);
     }
 
     /// <summary>
@@ -196,6 +197,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         var clear = new ClearLeaf { Flusher = new PageFlusher(flushTlbByPage) };
         ForEachLeaf(va, size, ref clear);
         clear.Flusher.Finish();
+        Reclaim(va, size, rangeIsClear: true);
         return default(TlbFlushAll<TMeta>);
     }
 

@@ -34,7 +34,12 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (!PaFits(pa)) return PagingError.InvalidPhysAddr;
         if (IsBorrowedAddress(va)) return PagingError.BorrowedEntry;
         PagingError error = MapLeaf(va, pa, level, flags, out _);
-        if (error != 0) return error;
+        if (error != 0)
+        {
+            // A frame ran out (or was unusable) half way down: give back the tables allocated on the way.
+            if (error is PagingError.NoMemory or PagingError.InvalidPhysAddr) Reclaim(va, bytes, rangeIsClear: false);
+            return error;
+        }
         return new TlbFlush<TMeta>(vaddr);
     }
 
@@ -117,6 +122,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if ((va & (bytes - 1)) != 0) return PagingError.MappedToHugePage;
         PhysAddr pa = e->Paddr;
         Write(e, TPte.Empty);
+        Reclaim(va, bytes, rangeIsClear: true); // tables left empty go: the table holds only what its mappings need
         return (pa, (PageSize)bytes, new TlbFlush<TMeta>(vaddr));
     }
 

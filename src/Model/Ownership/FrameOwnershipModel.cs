@@ -17,6 +17,9 @@ namespace PageTableModel.Ownership;
 /// (not borrowed) slot whose node another live table holds is <em>lent</em>: it cannot be copied over, nor replaced by
 /// a root-level huge page.</item>
 /// <item>A node's frames are freed when no live table holds it any more (owner or borrower, in any order).</item>
+/// <item>Reclamation: after an unmap, a failed map (<c>NoMemory</c>) and a failed or throwing region map, every node in the
+/// operation's range that holds neither a leaf nor a table is removed and its frame freed, bottom up — except the root,
+/// borrowed slots, and the top node of a lent slot.</item>
 /// <item>After its arena is disposed a table refuses every operation that needs its memory
 /// (<c>ObjectDisposedException</c>); errors found before that (a borrowed slot) are still reported, and a region map
 /// runs its first callback first. Disposing the table then frees nothing.</item>
@@ -131,10 +134,12 @@ public sealed class FrameOwnershipModel
         if (t.Disposed) return "throws ObjectDisposedException";
         if (t.Borrowed.Contains(Arch.RootSlot(va))) return "BorrowedEntry"; // found before memory is needed
         if (t.Arena.Disposed) return "throws ObjectDisposedException";
-        return MapPage(t, va, pa, level);
+        string outcome = MapPage(t, va, pa, level);
+        if (outcome == "NoMemory") Prune(t, va, va + (SizeAt(level) - 1)); // the tables allocated on the way go back
+        return outcome;
     }
 
-    /// <summary>Removes the page that starts at <paramref name="va"/>; frees no table.</summary>
+    /// <summary>Removes the page that starts at <paramref name="va"/>, then the tables it leaves empty.</summary>
     /// <param name="table">The table's index.</param>
     /// <param name="va">A 4 KiB-aligned virtual address.</param>
     /// <returns>The outcome.</returns>
@@ -144,19 +149,9 @@ public sealed class FrameOwnershipModel
         if (t.Disposed) return "throws ObjectDisposedException";
         if (t.Borrowed.Contains(Arch.RootSlot(va))) return "BorrowedEntry"; // found before memory is needed
         if (t.Arena.Disposed) return "throws ObjectDisposedException";
-        Node node = t.Root;
-        for (int level = 0; ; level++)
-        {
-            int i = IndexAt(va, level);
-            if (node.Leaves.ContainsKey(i))
-            {
-                if ((va & (SizeAt(level) - 1)) != 0) return "MappedToHugePage";
-                node.Leaves.Remove(i);
-                return Ok;
-            }
-            if (!node.Tables.TryGetValue(i, out Node? next)) return "NotMapped";
-            node = next;
-        }
+        string outcome = RemoveLeaf(t, va, out ulong size);
+        if (outcome == Ok) Prune(t, va, va + (size - 1));
+        return outcome;
     }
 
     /// <summary>
@@ -182,6 +177,7 @@ public sealed class FrameOwnershipModel
             if (p == throwAt)
             {
                 UnmapPages(t, va, p);
+                Prune(t, va, va + ((ulong)pages * FrameSize - 1));
                 return "throws TimeoutException";
             }
             if (p == disposeArenaAt)
@@ -193,6 +189,7 @@ public sealed class FrameOwnershipModel
             if (outcome != Ok)
             {
                 UnmapPages(t, va, p);
+                Prune(t, va, va + ((ulong)pages * FrameSize - 1));
                 return outcome;
             }
         }
@@ -298,7 +295,46 @@ public sealed class FrameOwnershipModel
 
     private void UnmapPages(TableState t, ulong va, int pages)
     {
-        for (int p = 0; p < pages; p++) Unmap(_tables.IndexOf(t), va + (ulong)p * FrameSize);
+        for (int p = 0; p < pages; p++) RemoveLeaf(t, va + (ulong)p * FrameSize, out _);
+    }
+
+    /// <summary>Removes the leaf that starts at <paramref name="va"/> (its <paramref name="size"/> out).</summary>
+    private string RemoveLeaf(TableState t, ulong va, out ulong size)
+    {
+        size = 0;
+        Node node = t.Root;
+        for (int level = 0; ; level++)
+        {
+            int i = IndexAt(va, level);
+            if (node.Leaves.ContainsKey(i))
+            {
+                size = SizeAt(level);
+                if ((va & (size - 1)) != 0) return "MappedToHugePage";
+                node.Leaves.Remove(i);
+                return Ok;
+            }
+            if (!node.Tables.TryGetValue(i, out Node? next)) return "NotMapped";
+            node = next;
+        }
+    }
+
+    /// <summary>Removes, bottom up, every node under <c>[first, last]</c> that holds nothing (see the class remarks).</summary>
+    private void Prune(TableState t, ulong first, ulong last) => PruneBelow(t, t.Root, 0, 0, first, last);
+
+    private void PruneBelow(TableState t, Node node, int level, ulong nodeVa, ulong first, ulong last)
+    {
+        foreach (var (i, child) in node.Tables.ToList())
+        {
+            ulong childVa = nodeVa | ((ulong)i << ShiftAt(level));
+            ulong childLast = childVa + (SizeAt(level) - 1);
+            if (childLast < first || childVa > last) continue; // outside the range
+            if (level == 0 && t.Borrowed.Contains(i)) continue;
+            PruneBelow(t, child, level + 1, childVa, first, last);
+            if (child.Tables.Count > 0 || child.Leaves.Count > 0) continue;
+            if (level == 0 && IsLent(t, i)) continue;
+            node.Tables.Remove(i);
+            t.Arena.Free.Add(child.Frame);
+        }
     }
 
     private bool HeldByOther(Node node, TableState except) =>

@@ -93,30 +93,40 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     }
 
     [Fact]
-    public void AHugePageOverAnEmptySubtreeClearsThenInvalidatesThenFreesThenWritesTheBlock()
+    public void AnUnmapThatEmptiesTablesUnlinksThemThenInvalidatesThenFreesThem()
     {
         Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
         ulong leafTable = LeafTableOf(M2);
-        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
         Record();
-        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x4000_0000), PageSize.Size2M, R).IsOk);
-        var kinds = _events.Select(e => e.Kind).ToList();
-        Assert.Equal([EventKind.Write, EventKind.FlushAll, EventKind.Write, EventKind.Free], kinds);
-        Assert.Equal(0UL, _events[0].New);                     // unlinked first
-        Assert.Equal(TPte.NewPage(new PhysAddr(0x4000_0000), R, true).Bits, _events[2].New); // the block after the flush
-        Assert.Equal(_events[0].Address, _events[2].Address);
-        Assert.Equal(leafTable, _events[3].Address);           // the empty table, freed last
+        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
+        int tables = TInner.Levels - 1; // every table below the root held only this page
+        var expected = Enumerable.Repeat(EventKind.Write, tables + 1).Append(EventKind.FlushAll).Concat(Enumerable.Repeat(EventKind.Free, tables));
+        Assert.Equal(expected, _events.Select(e => e.Kind));
+        Assert.All(_events.Where(e => e.Kind == EventKind.Write), e => Assert.Equal(0UL, e.New)); // unlinked
+        Assert.Equal(leafTable, _events.First(e => e.Kind == EventKind.Free).Address);       // the deepest first
+        Assert.Equal(1, _arena.InUse);                                                      // the root alone
     }
 
     [Fact]
-    public void OnATableThatIsNotLiveTheSameReplacementIsDoneInPlaceWithoutAFlush()
+    public void OnATableThatIsNotLiveTheEmptiedTablesAreFreedWithoutAFlush()
     {
         _table.Live = false;
         Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
-        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
         Record();
-        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(0x4000_0000), PageSize.Size2M, R).IsOk);
-        Assert.Equal([EventKind.Write, EventKind.Free], _events.Select(e => e.Kind)); // the table entry becomes the block
+        Assert.True(_table.Unmap(new VirtAddr(M2)).IsOk);
+        int tables = TInner.Levels - 1;
+        Assert.Equal(Enumerable.Repeat(EventKind.Write, tables + 1).Concat(Enumerable.Repeat(EventKind.Free, tables)), _events.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public void AFailedMapGivesBackTheTablesItAllocated()
+    {
+        using var small = new FrameArena(new PhysAddr(0x4000_0000), 2); // the root and one table: the walk runs out
+        using var table = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(small)).Value;
+        _events = EventLog.Start(small);
+        Assert.Equal(PagingError.NoMemory, table.Map(new VirtAddr(M2), new PhysAddr(0x9000), PageSize.Size4K, R).Error);
+        Assert.Equal([EventKind.Alloc, EventKind.Write, EventKind.Write, EventKind.FlushAll, EventKind.Free], _events.Select(e => e.Kind));
+        Assert.Equal(1, small.InUse);
     }
 
     [Fact]

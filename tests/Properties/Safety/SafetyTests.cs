@@ -279,8 +279,9 @@ public abstract class SafetyTests<TMeta, TPte>
         var owner = Create(arena);
         var borrower = Create(arena);
         Assert.True(owner.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
-        Assert.True(owner.Unmap(new VirtAddr(0x1000)).IsOk); // the slot's tables stay, mapping nothing
         Assert.True(borrower.CopyFrom(owner, new VirtAddr(0), K4).IsOk);
+        Assert.True(owner.Unmap(new VirtAddr(0x1000)).IsOk); // the lent slot's top table stays, mapping nothing
+        Assert.True(owner.IsLentSlot(0));
         var huge = owner.Map(new VirtAddr(0), new PhysAddr(0), PageSize.Size1G, R);
         if (TMeta.Levels == 3)
         {
