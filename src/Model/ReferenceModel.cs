@@ -52,6 +52,33 @@ public sealed class ReferenceModel
     /// <summary>The borrowed root slots. A fresh set.</summary>
     public IReadOnlySet<int> BorrowedSlots => new HashSet<int>(_borrowed);
 
+    /// <summary>
+    /// The fewest table frames a table holding exactly this model's own mappings needs: the root, plus every table on
+    /// the path of a mapping outside the borrowed slots (the tables at levels 1 down to the mapping's own level), each
+    /// counted once however many mappings share it. A table at level k is told apart by the address bits above the
+    /// span it covers, 12 + 9 * (levels - k).
+    /// </summary>
+    /// <returns>The number of frames.</returns>
+    public int RequiredTableFrames()
+    {
+        var tables = new HashSet<(int Level, ulong Prefix)>();
+        foreach (ModelMapping mapping in _mappings.Values)
+        {
+            if (IsBorrowed(mapping.Va))
+            {
+                continue;
+            }
+
+            int leafLevel = Arch.Levels - 1 - (mapping.Size == Size4K ? 0 : mapping.Size == 0x20_0000 ? 1 : 2);
+            for (int level = 1; level <= leafLevel; level++)
+            {
+                tables.Add((level, mapping.Va >> (12 + 9 * (Arch.Levels - level))));
+            }
+        }
+
+        return 1 + tables.Count;
+    }
+
     /// <summary>A deep copy: the same mappings and borrowed slots, changed independently from now on.</summary>
     /// <returns>The copy.</returns>
     public ReferenceModel Clone()
