@@ -85,8 +85,10 @@ table_switch:
     isb
     ret
 
-/* void sync_icache(void): make the patches written by data stores visible to instruction fetches
- * (B2 and D7: DSB ISH, IC IALLU, DSB ISH, ISB). */
+/* void sync_icache(void): make the patches written by data stores visible to instruction fetches: complete the
+ * stores (DSB ISH), invalidate all instruction caches to the point of unification (IC IALLU), wait for that
+ * (DSB ISH) and resynchronize this PE's fetches (ISB). Arm ARM B2 (barriers; concurrent modification and
+ * execution of instructions). */
     .globl  sync_icache
 sync_icache:
     dsb     ish
