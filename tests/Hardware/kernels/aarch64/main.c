@@ -6,6 +6,7 @@
 typedef unsigned long u64;
 
 #define LIST 0x41000000UL
+#define LIST_SPAN 0x400000UL
 #define UART 0x09000000UL
 #define DATA_START 0x80000000UL
 #define DATA_END 0x100000000UL
@@ -110,8 +111,9 @@ static void validate(const struct header *h)
         fail("the check list is not for A64");
     if (h->phase_count == 0)
         fail("the check list has no phase");
-    if (h->list_bytes < sizeof(struct header) || h->list_bytes > 0x1000000UL)
-        fail("bad list_bytes");
+    /* The support mapping of the list covers [LIST, LIST + 4 MiB) (docs/hardware-checks.md section 4). */
+    if (h->list_bytes < sizeof(struct header) || h->list_bytes > LIST_SPAN)
+        fail("list_bytes is not between the header's size and 4 MiB");
     if (h->phases_offset % 8 || h->checks_offset % 8 || h->patches_offset % 8)
         fail("misaligned record offset");
     if (h->phases_offset > h->list_bytes || h->phase_count > (h->list_bytes - h->phases_offset) / sizeof(struct phase))
