@@ -25,7 +25,7 @@ public static class Scenarios
     /// there) for the machine <paramref name="layout"/> describes.</summary>
     public static (CheckPlan Plan, TableUnderTest Last) Build(Layout layout, FrameArena arena, int generatedPerSize, Func<TableKind, FrameArena, IImplTable>? factory = null)
     {
-        var plan = new CheckPlan(layout);
+        var plan = new CheckPlan(layout, crossCheckWalker: factory is null);
         var s = AddressSpace.For(layout.Kind);
         ulong w = layout.WindowStart;
         TableUnderTest New() => new(layout, arena, factory);

@@ -72,22 +72,29 @@ public sealed class TableUnderTest
     }
 
     /// <summary>The table image of this table (the whole shared arena, this table's registers).</summary>
-    public TableImage Image() => Impl switch
+    public TableImage Image()
     {
-        ImplTable<X64PagingMetaData, X64Pte> t => TableImage.Of(t.Table),
-        ImplTable<A64PagingMetaData, A64Pte> t => TableImage.Of(t.Table),
-        ImplTable<Sv39MetaData, Rv64Pte> t => TableImage.Of(t.Table),
-        ImplTable<Sv48MetaData, Rv64Pte> t => TableImage.Of(t.Table),
-        ImplTable<LA64MetaData, LA64Pte> t => TableImage.Of(t.Table),
-        _ => ImageOfVariant(),
-    };
+        Type type = Impl.GetType();
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(ImplTable<,>))
+            throw new NotSupportedException($"no table image for {type.Name}");
+        return (TableImage)typeof(TableUnderTest).GetMethod(nameof(ImageOf), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(type.GetGenericArguments()).Invoke(null, [Impl])!;
+    }
 
-    /// <summary>
-    /// A test-only entry format has no <see cref="TableImage"/> overload: its image is taken through a table of the
-    /// real format that shares the arena (the bytes are the arena's, the registers depend on the root only).
-    /// </summary>
-    private TableImage ImageOfVariant()
+    /// <summary>The <see cref="TableImage"/> overload for the table's architecture, whatever its entry format.</summary>
+    private static TableImage ImageOf<TMeta, TPte>(ImplTable<TMeta, TPte> t)
+        where TMeta : struct, IPagingMetaData
+        where TPte : unmanaged, IGenericPte<TPte>
     {
-        throw new NotSupportedException($"no table image for {Impl.GetType().Name}");
+        object table = t.Table;
+        return table switch
+        {
+            PageTable64<X64PagingMetaData, TPte, ArenaHandler> x => TableImage.Of(x),
+            PageTable64<A64PagingMetaData, TPte, ArenaHandler> a => TableImage.Of(a),
+            PageTable64<Sv39MetaData, TPte, ArenaHandler> s39 => TableImage.Of(s39),
+            PageTable64<Sv48MetaData, TPte, ArenaHandler> s48 => TableImage.Of(s48),
+            PageTable64<LA64MetaData, TPte, ArenaHandler> la => TableImage.Of(la),
+            _ => throw new NotSupportedException($"no table image for {typeof(TMeta).Name}"),
+        };
     }
 }

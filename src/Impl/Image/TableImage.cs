@@ -69,11 +69,12 @@ public sealed class TableImage
     public IReadOnlyList<ImageRegister> Registers => _registers;
 
     /// <summary>The image of an x86_64 table.</summary>
+    /// <typeparam name="TPte">The entry format (<see cref="X64Pte"/> etc., or a format of the caller's own for that architecture).</typeparam>
     /// <param name="table">A table whose frames come from a <see cref="FrameArena"/>.</param>
     /// <returns>The frames and <c>CR3</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of(PageTable64<X64PagingMetaData, X64Pte, ArenaHandler> table)
+    public static TableImage Of<TPte>(PageTable64<X64PagingMetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
@@ -81,11 +82,12 @@ public sealed class TableImage
     }
 
     /// <summary>The image of an AArch64 table (the same root in both translation table base registers).</summary>
+    /// <typeparam name="TPte">The entry format (<see cref="X64Pte"/> etc., or a format of the caller's own for that architecture).</typeparam>
     /// <param name="table">A table whose frames come from a <see cref="FrameArena"/>.</param>
     /// <returns>The frames and <c>TTBR0_EL1</c>, <c>TTBR1_EL1</c>, <c>MAIR_EL1</c>, <c>TCR_EL1</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of(PageTable64<A64PagingMetaData, A64Pte, ArenaHandler> table)
+    public static TableImage Of<TPte>(PageTable64<A64PagingMetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
@@ -99,11 +101,12 @@ public sealed class TableImage
     }
 
     /// <summary>The image of an Sv39 table.</summary>
+    /// <typeparam name="TPte">The entry format (<see cref="X64Pte"/> etc., or a format of the caller's own for that architecture).</typeparam>
     /// <param name="table">A table whose frames come from a <see cref="FrameArena"/>.</param>
     /// <returns>The frames and <c>satp</c> with MODE = Sv39.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of(PageTable64<Sv39MetaData, Rv64Pte, ArenaHandler> table)
+    public static TableImage Of<TPte>(PageTable64<Sv39MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
@@ -111,11 +114,12 @@ public sealed class TableImage
     }
 
     /// <summary>The image of an Sv48 table.</summary>
+    /// <typeparam name="TPte">The entry format (<see cref="X64Pte"/> etc., or a format of the caller's own for that architecture).</typeparam>
     /// <param name="table">A table whose frames come from a <see cref="FrameArena"/>.</param>
     /// <returns>The frames and <c>satp</c> with MODE = Sv48.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of(PageTable64<Sv48MetaData, Rv64Pte, ArenaHandler> table)
+    public static TableImage Of<TPte>(PageTable64<Sv48MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
@@ -123,11 +127,12 @@ public sealed class TableImage
     }
 
     /// <summary>The image of a LoongArch64 table (the same root for both halves).</summary>
+    /// <typeparam name="TPte">The entry format (<see cref="X64Pte"/> etc., or a format of the caller's own for that architecture).</typeparam>
     /// <param name="table">A table whose frames come from a <see cref="FrameArena"/>.</param>
     /// <returns>The frames and <c>PGDL</c>, <c>PGDH</c>, <c>PWCL</c>, <c>PWCH</c>, <c>STLBPS</c>, <c>TLBREHI</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of(PageTable64<LA64MetaData, LA64Pte, ArenaHandler> table)
+    public static TableImage Of<TPte>(PageTable64<LA64MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
