@@ -124,7 +124,7 @@ public sealed class CheckPlan
         {
             if (_crossCheck && !walk.IsFault)
                 throw new InvalidOperationException($"[{_scenario}] model and walker disagree before booting: {what}: model {(m is null ? "unmapped" : m.ToString())} refuses, walker {walk}");
-            var (cause, tval) = FaultOf(access, privilege, va, walk.Fault!.Value);
+            var (cause, tval) = FaultOf(access, privilege, va, walk.Fault);
             Push(va, access, privilege, value, new Expected(false, 0, cause, tval, $"model {(m is null ? "maps nothing there" : m + " refuses it")}; walker: {walk}"));
         }
 
@@ -185,7 +185,7 @@ public sealed class CheckPlan
     private bool AddressRulesAgree(ulong va) => Kind != TableKind.A64 || (va >> 47) is 0 or 0x1_ffff || (va >> 48) is not (0 or 0xffff);
 
     /// <summary>The fault cause and address the architecture reports, where the suite compares them.</summary>
-    private (ulong? Cause, ulong? Tval) FaultOf(Access access, Privilege privilege, ulong va, WalkFault fault) => Kind switch
+    private (ulong? Cause, ulong? Tval) FaultOf(Access access, Privilege privilege, ulong va, WalkFault? fault) => Kind switch
     {
         // scause: instruction / load / store page fault (Privileged spec, scause table); stval = the address.
         TableKind.Sv39 or TableKind.Sv48 => (access switch { Access.Read => 13UL, Access.Write => 15UL, _ => 12UL }, va),
@@ -197,10 +197,12 @@ public sealed class CheckPlan
     /// ESR_EL1 as QEMU 7.2 reports a stage 1 abort (docs/hardware-checks.md section 4, AArch64; Arm ARM DDI 0487 D17.2,
     /// ESR_EL1 with the ISS of data and instruction aborts): EC 0x25 / 0x24 data abort from EL1 / EL0, 0x21 / 0x20
     /// instruction abort; IL (bit 25) = 1; WnR (bit 6) = 1 for a store; FSC 0b0001LL translation, 0b0010LL access
-    /// flag, 0b0011LL permission fault at level LL. Null (not compared) for the walker's other faults.
+    /// flag, 0b0011LL permission fault at level LL. Null (not compared) for the walker's other faults, or when the
+    /// walker did not fault (a run without the model/walker cross-check).
     /// </summary>
-    private static ulong? A64Syndrome(Access access, Privilege privilege, WalkFault fault)
+    private static ulong? A64Syndrome(Access access, Privilege privilege, WalkFault? walkFault)
     {
+        if (walkFault is not { } fault) return null;
         ulong? status =
             fault.Reason.StartsWith("translation fault", StringComparison.Ordinal) ? 0b0001UL
             : fault.Reason.StartsWith("Access flag fault", StringComparison.Ordinal) ? 0b0010UL
