@@ -1,15 +1,17 @@
 /* Checker kernel for x86_64 (docs/hardware-checks.md): multiboot entry, the 32-bit stage (header checks, patches,
  * long-mode entry on phase 0's table), the GDT, the exception stubs, the check runner and the user page.
  *
- * Manual references (Intel SDM Vol. 3A):
+ * Manual references (Intel SDM Vol. 3A, chapter numbers of the editions with "User Interrupts" as chapter 7; older
+ * editions number the chapters from Task Management on one lower):
  *   §3.4.5 and §5.2.1   segment descriptors, the L flag of a 64-bit code segment
  *   §4.1 and §4.5       paging modes, 4-level paging (CR0.PG/WP, CR4.PAE/SMEP, EFER.LME/NXE)
  *   §4.6                access rights (CR0.WP, SMEP, SMAP off, EFER.NXE), §4.7 page-fault error code
  *   §4.10.4.1           MOV to CR3 invalidates every non-global TLB entry (CR4.PGE = 0 here: none is global)
  *   §6.12, §6.14        interrupt gates, 64-bit stack frame (SS, RSP, RFLAGS, CS, RIP, error code), IRET
  *   §6.15               which exceptions push an error code (8, 10-14, 17, 21, 29, 30)
- *   §8.7                the 64-bit TSS and its RSP0
- *   §10.8.5             initializing IA-32e mode
+ *   §8.7                the 64-bit TSS and its RSP0 (Task Management)
+ *   §9.1.3              self- and cross-modifying code
+ *   §10.8.5             initializing IA-32e mode (Processor Management and Initialization)
  * Multiboot Specification 0.6.96 §3.1 (header with the address fields, flag 16) and §3.2 (machine state).
  */
 
@@ -155,7 +157,8 @@ _start32:
     addl    $16, %esi
     decl    %ecx
     jmp     2b
-    /* Stores are coherent with instruction fetch on x86 (SDM Vol. 3A §11.6): nothing to flush. */
+    /* Nothing to flush for instruction fetch: the MOV to CR0 below is serializing, which is all SDM §9.1.3
+     * ("Handling Self- and Cross-Modifying Code") asks before the written bytes run as code. */
 
 3:  /* Phase 0: its CR3 (below 4 GiB: the tables lie in [0x200_0000, 0x400_0000)) turns paging on. */
     movl    $text_phase0, %esi

@@ -2,8 +2,9 @@
  * checks, one serial line per check on COM1. boot.S has already printed HWC BEGIN, written the patches and entered
  * long mode on phase 0's table. Builds no page table.
  *
- * Intel SDM Vol. 3A: §6.10-§6.11 and §6.14.1 (IDTR, 64-bit gate descriptors), §8.2.3 and §8.7 (64-bit TSS, its
- * descriptor, LTR), §4.10.4.1 (MOV to CR3 invalidates the TLB's non-global entries; CR4.PGE = 0). */
+ * Intel SDM Vol. 3A (chapter numbers as in boot.S): §6.10-§6.11 and §6.14.1 (IDTR, 64-bit gate descriptors),
+ * §8.2.3 and §8.7 (64-bit TSS, its descriptor, LTR), §4.10.4.1 (MOV to CR3 invalidates the TLB's non-global
+ * entries; CR4.PGE = 0). */
 typedef unsigned long u64;
 typedef unsigned int u32;
 typedef unsigned short u16;
@@ -20,7 +21,7 @@ extern u64 gdt[];
 extern const u64 trap_stubs[33];
 extern u8 trap_stack_top[];
 
-/* A 64-bit interrupt gate (SDM §6.14.1, Figure 6-8). */
+/* A 64-bit interrupt gate (SDM §6.14.1). */
 struct gate {
     u16 offset_low;
     u16 selector;
@@ -31,7 +32,7 @@ struct gate {
     u32 reserved;
 };
 
-/* The 64-bit TSS (SDM §8.7, Figure 8-11): only RSP0 is used, for exceptions and INT 0x80 taken at CPL 3. */
+/* The 64-bit TSS (SDM §8.7): only RSP0 is used, for exceptions and INT 0x80 taken at CPL 3. */
 struct tss {
     u32 reserved0;
     u64 rsp[3];
@@ -109,7 +110,7 @@ static void setup_traps(void)
 
     tss.rsp[0] = (u64)trap_stack_top;
     tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
-    /* 16-byte TSS descriptor (SDM §8.2.3, Figure 8-4): limit 0x67, type 0x9 (available 64-bit TSS), P = 1. */
+    /* 16-byte TSS descriptor (SDM §8.2.3): limit 0x67, type 0x9 (available 64-bit TSS), P = 1. */
     u64 base = (u64)&tss, limit = sizeof tss - 1;
     gdt[SEL_TSS / 8] = (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89UL << 40 | (limit >> 16 & 0xF) << 48 |
                        (base >> 24 & 0xFF) << 56;
