@@ -124,7 +124,7 @@ public sealed class CheckPlan
         {
             if (_crossCheck && !walk.IsFault)
                 throw new InvalidOperationException($"[{_scenario}] model and walker disagree before booting: {what}: model {(m is null ? "unmapped" : m.ToString())} refuses, walker {walk}");
-            var (cause, tval) = FaultOf(access, privilege, va, walk.Fault);
+            var (cause, tval) = FaultOf(access, privilege, va, walk.Fault, present: m is not null);
             Push(va, access, privilege, value, new Expected(false, 0, cause, tval, $"model {(m is null ? "maps nothing there" : m + " refuses it")}; walker: {walk}"));
         }
 
@@ -185,11 +185,17 @@ public sealed class CheckPlan
     private bool AddressRulesAgree(ulong va) => Kind != TableKind.A64 || (va >> 47) is 0 or 0x1_ffff || (va >> 48) is not (0 or 0xffff);
 
     /// <summary>The fault cause and address the architecture reports, where the suite compares them.</summary>
-    private (ulong? Cause, ulong? Tval) FaultOf(Access access, Privilege privilege, ulong va, WalkFault? fault) => Kind switch
+    private (ulong? Cause, ulong? Tval) FaultOf(Access access, Privilege privilege, ulong va, WalkFault? fault, bool present) => Kind switch
     {
         // scause: instruction / load / store page fault (Privileged spec, scause table); stval = the address.
         TableKind.Sv39 or TableKind.Sv48 => (access switch { Access.Read => 13UL, Access.Write => 15UL, _ => 12UL }, va),
         TableKind.A64 => (A64Syndrome(access, privilege, fault), va),
+        // vector << 32 | error code (docs section 4). A non-canonical address is #GP(0) with no address (Intel SDM
+        // Vol. 3A §3.3.7.1); otherwise #PF with CR2 = the address and the error code of §4.7: P (a present
+        // translation refused), W/R, U/S, I/D (a fetch: EFER.NXE = 1).
+        TableKind.X64 when !IsCanonical48(va) => (13UL << 32, 0),
+        TableKind.X64 => (14UL << 32 | (present ? 1UL : 0) | (access == Access.Write ? 2UL : 0)
+                          | (privilege == Privilege.User ? 4UL : 0) | (access == Access.Execute ? 0x10UL : 0), va),
         _ => (null, null),
     };
 
@@ -213,6 +219,8 @@ public sealed class CheckPlan
         ulong wnr = access == Access.Write ? 1UL : 0;
         return ec << 26 | 1UL << 25 | wnr << 6 | fsc << 2 | (uint)fault.Level;
     }
+
+    private static bool IsCanonical48(ulong va) => (va >> 47) is 0 or 0x1_FFFF;
 
     private void Push(ulong va, Access access, Privilege privilege, ulong value, Expected expected) =>
         Checks.Add(new Check(Checks.Count, Phases.Count - 1, va, access, privilege, value, expected, _scenario));

@@ -42,7 +42,7 @@ public sealed record Layout(
         TableKind.X64 => new Layout(kind, 1, "x86_64",
             KBase: 0x20_0000, List: 0x100_0000, TablesBase: 0x200_0000,
             WindowStart: 0x4000_0000, WindowEnd: 0xC000_0000, UartPage: null, NeedsSupportMappings: true,
-            "qemu-system-x86_64", ["-machine", "pc", "-cpu", "max", "-m", "4G", "-display", "none", "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]),
+            "qemu-system-x86_64", ["-machine", "pc", "-cpu", "max", "-m", "4G", "-no-reboot", "-display", "none", "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]),
         TableKind.La64 => new Layout(kind, 5, "loongarch64",
             KBase: 0x20_0000, List: 0x100_0000, TablesBase: 0x200_0000,
             WindowStart: 0xC000_0000, WindowEnd: 0x1_4000_0000, UartPage: null, NeedsSupportMappings: false,
