@@ -133,6 +133,7 @@ public sealed class FrameArena : IDisposable
         ulong[] words = _inUse;
         // A first pass from the hint, then (rarely: only when the first finds nothing) one from word 0, because a free
         // that raced with the first pass may have lowered the hint behind it.
+        // Stryker disable once Equality,Update : without a racing free the hint is exact, so the second pass finds nothing the first did not
         for (int pass = 0; pass < 2; pass++)
         {
             for (int w = pass == 0 ? Volatile.Read(ref _hint) : 0; w < words.Length; w++)
@@ -154,6 +155,7 @@ public sealed class FrameArena : IDisposable
                     word = seen; // another thread took a frame of this word: try its next free bit
                 }
                 // This word is full: move the hint past it unless someone moved it meanwhile.
+                // Stryker disable once all : the hint is only a lower bound that saves scanning; a lower one hands out the same frames
                 Interlocked.CompareExchange(ref _hint, w + 1, w);
             }
         }

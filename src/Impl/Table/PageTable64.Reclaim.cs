@@ -34,6 +34,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         int from = (int)Index(Math.Max(first, tableVa), level);
         ulong tableLast = tableVa + (span * EntryCount - 1);
         int to = (int)Index(Math.Min(last, tableLast), level);
+        // Stryker disable once Logical,Equality,Boolean : a shortcut only: false scans a table the range cleared whole and finds it empty
         bool covered = rangeIsClear && first <= tableVa && last >= tableLast;
         for (int i = from; i <= to; i++)
         {

@@ -108,6 +108,25 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     }
 
     [Fact]
+    public void ARegionUnmapFreesItsEmptiedTablesInBatchesEachAfterOneWholeFlush()
+    {
+        // 65 last-level tables (130 MiB of 4K pages) and the tables above them: more than one batch of 64.
+        const ulong bytes = 65 * M2;
+        using var arena = new FrameArena(new PhysAddr(0x4000_0000), 128);
+        using var table = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(arena)).Value;
+        Assert.True(table.MapRegion(new VirtAddr(0), new PhysAddr(0), bytes, R, false, false).IsOk);
+        int tables = arena.InUse - 1;
+        _events = EventLog.Start(arena);
+        Assert.True(table.UnmapRegion(new VirtAddr(0), bytes, flushTlbByPage: false).IsOk);
+        Assert.Equal(1, arena.InUse);
+        Assert.Equal(tables, _events.Count(e => e.Kind == EventKind.Free));
+        Assert.Equal(2, _events.Count(e => e.Kind == EventKind.FlushAll)); // 64 tables, then the rest
+        int firstFlush = _events.FindIndex(e => e.Kind == EventKind.FlushAll);
+        Assert.Equal(64, _events.Skip(firstFlush).TakeWhile(e => e.Kind != EventKind.Write).Count(e => e.Kind == EventKind.Free));
+        Assert.DoesNotContain(_events.Take(firstFlush), e => e.Kind == EventKind.Free);
+    }
+
+    [Fact]
     public void OnATableThatIsNotLiveTheEmptiedTablesAreFreedWithoutAFlush()
     {
         _table.Live = false;

@@ -129,7 +129,11 @@ public abstract class SafetyTests<TMeta, TPte>
         void Try(Action action)
         {
             try { action(); }
-            catch (InvalidOperationException e) { refused.Add(e.GetType()); }
+            catch (InvalidOperationException e)
+            {
+                Assert.Contains("cannot be changed or disposed until that operation returns", e.Message, StringComparison.Ordinal);
+                refused.Add(e.GetType());
+            }
         }
 
         var result = table.MapRegion(new VirtAddr(0x10_0000), v =>
