@@ -1,0 +1,246 @@
+using System.Buffers.Binary;
+using PageTableModel;
+using PageTableModel.Hardware;
+using PageTableMultiarch.Harness;
+
+namespace PageTableMultiarch.Hardware;
+
+/// <summary>What a check must give on the machine: a value, or a fault (cause and address where the architecture's are known).</summary>
+public readonly record struct Expected(bool Ok, ulong Value, ulong? Cause, ulong? Tval, string Why)
+{
+    public override string ToString() =>
+        Ok ? $"OK {Value:x16}" : $"FAULT{(Cause is { } c ? $" cause {c:x}" : "")}{(Tval is { } t ? $" at {t:x16}" : "")}";
+}
+
+/// <summary>One check of the list, with what the model and the walker expect.</summary>
+public sealed record Check(int Index, int Phase, ulong Va, Access Access, Privilege Privilege, ulong Value, Expected Expected, string Scenario)
+{
+    public string Describe() =>
+        $"#{Index} [{Scenario}] {Privilege} {Access switch { Access.Read => "load", Access.Write => "store", _ => "fetch" }} 0x{Va:x}"
+        + (Access == Access.Write ? $" value 0x{Value:x}" : "");
+}
+
+/// <summary>A phase: one table and its register values.</summary>
+public sealed record PhasePlan(string Name, ulong[] Registers, int FirstCheck)
+{
+    public int Count { get; set; }
+}
+
+/// <summary>
+/// Builds the check list of one boot: phases (tables) with their checks, each check's expected outcome computed,
+/// when it is added, from the model (mapping and <see cref="HardwarePermissions"/>) and the walker on the raw table
+/// image, which must agree; and the patches that put a cell (<see cref="Cells"/>) wherever a check reaches memory.
+/// Physical memory is simulated word by word, so a store is seen by later loads through any alias.
+/// </summary>
+public sealed class CheckPlan
+{
+    private readonly Dictionary<ulong, ulong> _memory = [];     // 8-byte words the kernel's patches and stores defined
+    private readonly HashSet<ulong> _storedCells = [];          // cells a store changed: no fetch there any more
+    private readonly List<(ulong Pa, ulong Value)> _patches = [];
+    private readonly IHardwareWalker _walker;
+    private readonly bool _crossCheck;
+
+    /// <param name="layout">The machine.</param>
+    /// <param name="crossCheckWalker">Whether the walker must agree with the model before booting (off only to show that
+    /// QEMU alone catches a faulty entry format).</param>
+    public CheckPlan(Layout layout, bool crossCheckWalker = true)
+    {
+        _crossCheck = crossCheckWalker;
+        Layout = layout;
+        Kind = layout.Kind;
+        // AArch64: the MMU's own address rule (TTBR0 for bits 63:48 all 0, TTBR1 for all 1), docs/hardware-checks.md section 4.
+        _walker = Kind == TableKind.A64 ? new AArch64Walker(hardwareAddressRanges: true) : PageTableModel.Hardware.Walkers.For(Kind.ToString());
+    }
+
+    public Layout Layout { get; }
+
+    public TableKind Kind { get; }
+
+    public List<PhasePlan> Phases { get; } = [];
+
+    public List<Check> Checks { get; } = [];
+
+    public int SkippedChecks { get; private set; }
+
+    public IReadOnlyList<(ulong Pa, ulong Value)> Patches => _patches;
+
+    private TableUnderTest? _current;
+    private string _scenario = "";
+
+    public void BeginPhase(string name, TableUnderTest table)
+    {
+        if (Phases.Count > 0) Phases[^1].Count = Checks.Count - Phases[^1].FirstCheck;
+        _current = table;
+        _scenario = name;
+        Phases.Add(new PhasePlan(name, table.Registers(), Checks.Count));
+    }
+
+    public void Scenario(string name) => _scenario = name;
+
+    /// <summary>Adds a check at <paramref name="va"/> unless the expected access lands outside the data window
+    /// (or is a fetch from a cell a store changed); returns whether it was added.</summary>
+    public bool Add(ulong va, Access access, Privilege privilege, ulong storeValue = 0)
+    {
+        TableUnderTest table = _current ?? throw new InvalidOperationException("BeginPhase first");
+        if ((va & 15) != 0) throw new ArgumentException($"check address 0x{va:x} is not 16-byte aligned");
+        if (table.IsSupport(va)) throw new InvalidOperationException($"check address 0x{va:x} lies in a support mapping");
+        ulong value = access == Access.Write ? storeValue : 0;
+
+        ModelMapping? m = table.Model.Translate(va);
+        bool granted = m is { } mm && HardwarePermissions.Grants(Kind, mm.Flags, access, privilege);
+        WalkResult walk = _walker.Translate(table.Memory, table.Impl.RootPaddr.Value, va, access, privilege);
+        string what = $"{privilege} {access} at 0x{va:x}";
+        if (granted)
+        {
+            ulong pa = m!.Value.Pa + (va - m.Value.Va);
+            if (_crossCheck && walk.Translation?.Pa != pa)
+                throw new InvalidOperationException($"[{_scenario}] model and walker disagree before booting: {what}: model {m}, walker {walk}");
+            if (!Layout.InWindow(pa) || (access == Access.Execute && (_storedCells.Contains(pa) || !FetchObservable(m.Value.Flags))))
+            {
+                SkippedChecks++;
+                return false;
+            }
+
+            EnsureCell(pa);
+            ulong result;
+            switch (access)
+            {
+                case Access.Read:
+                    result = _memory[pa];
+                    break;
+                case Access.Write:
+                    _memory[pa] = value;
+                    _storedCells.Add(pa);
+                    result = value;
+                    break;
+                default:
+                    result = Cells.Value(pa);
+                    break;
+            }
+
+            Push(va, access, privilege, value, new Expected(true, result, null, null, $"model {m} grants it; walker: {walk}"));
+        }
+        else
+        {
+            if (_crossCheck && !walk.IsFault)
+                throw new InvalidOperationException($"[{_scenario}] model and walker disagree before booting: {what}: model {(m is null ? "unmapped" : m.ToString())} refuses, walker {walk}");
+            var (cause, tval) = FaultOf(access, va);
+            Push(va, access, privilege, value, new Expected(false, 0, cause, tval, $"model {(m is null ? "maps nothing there" : m + " refuses it")}; walker: {walk}"));
+        }
+
+        return true;
+    }
+
+    /// <summary>Checks every access and privilege at the three cells of <paramref name="m"/> (docs section 1), stores at
+    /// three other cells followed by loads, and the first page outside it on both sides.</summary>
+    public void AddMappingChecks(ModelMapping m)
+    {
+        ulong[] fetchCells = [0, m.Size / 2 + 0x120, m.Size - 0x40];
+        ulong[] storeCells = [0x20, m.Size / 2 + 0x140, m.Size - 0x20];
+        foreach (ulong off in fetchCells)
+            foreach (Privilege p in new[] { Privilege.Supervisor, Privilege.User })
+            {
+                Add(m.Va + off, Access.Read, p);
+                Add(m.Va + off, Access.Execute, p);
+            }
+        foreach (ulong off in storeCells)
+            foreach (Privilege p in new[] { Privilege.Supervisor, Privilege.User })
+            {
+                Add(m.Va + off, Access.Write, p, 0x5700_0000_0000_0000UL | ((ulong)Checks.Count << 8) | (p == Privilege.User ? 1UL : 0));
+                Add(m.Va + off, Access.Read, p);
+            }
+        TableUnderTest table = _current!;
+        foreach (ulong outside in new[] { unchecked(m.Va - 0x10), unchecked(m.Va + m.Size) })
+        {
+            if (table.Model.Translate(outside) is not null || table.IsSupport(outside)) continue;
+            Add(outside, Access.Read, Privilege.Supervisor);
+            Add(outside, Access.Write, Privilege.User, 1);
+            Add(outside, Access.Execute, Privilege.Supervisor);
+        }
+    }
+
+    /// <summary>Checks at <paramref name="va"/> for every access and privilege (for unmapped and non-canonical addresses).</summary>
+    public void AddEverywhere(ulong va)
+    {
+        foreach (Privilege p in new[] { Privilege.Supervisor, Privilege.User })
+            foreach (Access a in new[] { Access.Read, Access.Write, Access.Execute })
+                Add(va, a, p, 2);
+    }
+
+    /// <summary>The mappings of the current table that are not support mappings.</summary>
+    public IEnumerable<ModelMapping> TestMappings() => _current!.Model.Mappings.Where(m => !_current.IsSupport(m.Va));
+
+    public void Finish()
+    {
+        if (Phases.Count > 0) Phases[^1].Count = Checks.Count - Phases[^1].FirstCheck;
+    }
+
+    /// <summary>Whether the machine lets a fetch be observed for these flags (docs/hardware-checks.md section 9).</summary>
+    private bool FetchObservable(ModelFlags flags) => !(Kind == TableKind.A64 && (flags & ModelFlags.Device) != 0);
+
+    /// <summary>The fault cause and address the architecture reports, where the suite compares them.</summary>
+    private (ulong? Cause, ulong? Tval) FaultOf(Access access, ulong va) => Kind switch
+    {
+        // scause: instruction / load / store page fault (Privileged spec, scause table); stval = the address.
+        TableKind.Sv39 or TableKind.Sv48 => (access switch { Access.Read => 13UL, Access.Write => 15UL, _ => 12UL }, va),
+        _ => (null, null),
+    };
+
+    private void Push(ulong va, Access access, Privilege privilege, ulong value, Expected expected) =>
+        Checks.Add(new Check(Checks.Count, Phases.Count - 1, va, access, privilege, value, expected, _scenario));
+
+    private void EnsureCell(ulong pa)
+    {
+        ulong cell = pa & ~15UL;
+        if (_memory.ContainsKey(cell)) return;
+        var (low, high) = Cells.Words(Kind, cell);
+        _memory[cell] = low;
+        _memory[cell + 8] = high;
+        _patches.Add((cell, low));
+        _patches.Add((cell + 8, high));
+    }
+
+    public const ulong Magic = 0x314B_4843_5457_4850; // "PHWTCHK1"
+
+    /// <summary>The check list file of docs/hardware-checks.md section 2.</summary>
+    public byte[] ToBytes()
+    {
+        Finish();
+        int phasesOffset = 128, checksOffset = phasesOffset + 64 * Phases.Count, patchesOffset = checksOffset + 32 * Checks.Count;
+        int length = patchesOffset + 16 * _patches.Count;
+        var bytes = new byte[length];
+        void Put(int offset, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset, 8), v);
+        Put(0x00, Magic);
+        Put(0x08, 1);
+        Put(0x10, Layout.ArchCode);
+        Put(0x18, (ulong)Phases.Count);
+        Put(0x20, (ulong)Checks.Count);
+        Put(0x28, (ulong)_patches.Count);
+        Put(0x30, (ulong)phasesOffset);
+        Put(0x38, (ulong)checksOffset);
+        Put(0x40, (ulong)patchesOffset);
+        Put(0x48, (ulong)length);
+        for (int i = 0; i < Phases.Count; i++)
+        {
+            int o = phasesOffset + 64 * i;
+            Put(o, (ulong)Phases[i].FirstCheck);
+            Put(o + 8, (ulong)Phases[i].Count);
+            for (int r = 0; r < Phases[i].Registers.Length; r++) Put(o + 16 + 8 * r, Phases[i].Registers[r]);
+        }
+        for (int i = 0; i < Checks.Count; i++)
+        {
+            int o = checksOffset + 32 * i;
+            Check c = Checks[i];
+            Put(o, c.Va);
+            Put(o + 8, c.Access switch { Access.Read => 0UL, Access.Write => 1UL, _ => 2UL });
+            Put(o + 16, c.Privilege == Privilege.User ? 1UL : 0UL);
+            Put(o + 24, c.Value);
+        }
+        for (int i = 0; i < _patches.Count; i++)
+        {
+            Put(patchesOffset + 16 * i, _patches[i].Pa);
+            Put(patchesOffset + 16 * i + 8, _patches[i].Value);
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,40 @@
+using PageTableMultiarch.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PageTableMultiarch.Hardware;
+
+/// <summary>Sv39 and Sv48 tables on QEMU's riscv64 virt machine (checker: kernels/riscv64).</summary>
+public sealed class RiscVHardwareTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Sv39TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv39, output);
+
+    [Fact]
+    public void Sv48TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv48, output);
+}
+
+/// <summary>Builds one architecture's tables and checks, boots them, prints the report and asserts every check passed.</summary>
+public static class HardwareRun
+{
+    public const int GeneratedPerSize = 4;
+
+    public static SuiteResult Run(TableKind kind, Func<TableKind, FrameArena, IImplTable>? factory = null, string? name = null)
+    {
+        Layout layout = Layout.For(kind);
+        Qemu.RequireTools(layout);
+        using var arena = new FrameArena(new PhysAddr(layout.TablesBase), Layout.TableFrames);
+        var (plan, last) = Scenarios.Build(layout, arena, GeneratedPerSize, factory);
+        return Suite.Run(plan, last, name ?? kind.ToString());
+    }
+
+    public static void Expect(TableKind kind, ITestOutputHelper output)
+    {
+        SuiteResult result = Run(kind);
+        output.WriteLine(result.Report);
+        Console.WriteLine(result.Summary);
+        Assert.True(result.AllPassed, $"{result.Summary}; report: {result.ReportFile}\n{FirstLines(result.Report, 60)}");
+    }
+
+    private static string FirstLines(string text, int n) => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("  ", StringComparison.Ordinal) || l.StartsWith("  table", StringComparison.Ordinal)).Take(n));
+}
