@@ -120,26 +120,39 @@ static void invalidate_tlb(void)
     __asm__ volatile("invtlb 0, $zero, $zero" ::: "memory");
 }
 
+/* Whether QEMU 7.2 raises an address error for va itself: bits 63:48 not all equal (docs/hardware-checks.md
+ * section 4, address ranges). */
+static int address_error(u64 va)
+{
+    u64 top = va >> 48;
+    return top != 0 && top != 0xffff;
+}
+
 /* A fetch check. QEMU 7.2 loops forever instead of delivering a PNX, or a PPI raised by a fetch, because it then
  * reads the faulting instruction into BADI through the same translation (docs/hardware-checks.md section 9). So the
  * kernel first loads from va at the check's privilege, which fills the TLB through the refill handler:
- * - the load faults with PIL (invalid entry) or ADE (address outside the canonical range): the real fetch is
- *   safe (PIF or ADEF) and is performed;
- * - the load faults otherwise (PPI: a PLV3 access to a PLV0 page): that fault is the fetch's fault too;
- * - the load succeeds: the TLB entry is read back, NX = 1 is reported as PNX with BADV = va, as the hardware
- *   would (5.4.4), and otherwise the real fetch is performed. */
+ * - the load faults with PIL (invalid entry), or with ADE for an address outside the checked range: the real
+ *   fetch is safe (PIF or ADEF) and is performed;
+ * - the load faults with another page exception (PPI: a PLV3 access to a PLV0 page): that fault is the fetch's
+ *   fault too;
+ * - otherwise (the load succeeded, or translated and then raised ADEM for a physical address outside RAM, as
+ *   QEMU 7.2 does) the TLB entry is read back: NX = 1 is reported as PNX with BADV = va, as the hardware would
+ *   (5.4.4), and otherwise the real fetch is performed. */
 static long run_fetch(u64 va, u64 privilege, u64 out[2])
 {
     u64 probe[2];
     if (hwc_access(va, ACCESS_LOAD, privilege, 0, probe)) {
         u64 code = ECODE(probe[0]);
-        if (code == ECODE_PIL || code == ECODE_ADE) return hwc_access(va, ACCESS_FETCH, privilege, 0, out);
-        out[0] = probe[0];
-        out[1] = probe[1];
-        return 1;
+        if (code == ECODE_PIL || (code == ECODE_ADE && address_error(va)))
+            return hwc_access(va, ACCESS_FETCH, privilege, 0, out);
+        if (code != ECODE_ADE) {
+            out[0] = probe[0];
+            out[1] = probe[1];
+            return 1;
+        }
     }
     u64 lo;
-    if (!tlb_lookup(va, &lo)) fail("no TLB entry for a fetch check after a successful load");
+    if (!tlb_lookup(va, &lo)) fail("no TLB entry for a fetch check after a translated load");
     if ((lo & 1) && ((lo >> 62) & 1)) {
         out[0] = (csr_read(CSR_ESTAT) & 0x1fffUL) | ((u64)ECODE_PNX << 16);
         out[1] = va;
