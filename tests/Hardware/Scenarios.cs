@@ -50,9 +50,13 @@ public static class Scenarios
             if (flagsTable.Model.Translate(va) is null) plan.AddEverywhere(va);
         plan.Scenario("non-canonical");
         // AArch64's MMU translates 0x0000_8000_0000_0000 through TTBR0 (docs/hardware-checks.md section 4): mixed top bits instead.
-        ulong[] nonCanonical = layout.Kind == TableKind.A64
-            ? [0x0001_0000_0000_0000, 0x8000_0000_0000_0000, 0xfffe_ffff_ffff_fff0]
-            : [s.NonCanonical, s.NonCanonical + 0x10_0000_0000, unchecked(s.HighBottom - 16), 0x8000_0000_0000_0000];
+        // LoongArch on QEMU 7.2 likewise looks at bits 63:48 only, and VSEG 8, 9 and 0xA are the kernel's DMW windows.
+        ulong[] nonCanonical = layout.Kind switch
+        {
+            TableKind.A64 => [0x0001_0000_0000_0000, 0x8000_0000_0000_0000, 0xfffe_ffff_ffff_fff0],
+            TableKind.La64 => [0x0001_0000_0000_0000, 0x4000_0000_0000_0000, 0xb000_0000_0000_1000, 0xfffe_ffff_ffff_fff0],
+            _ => [s.NonCanonical, s.NonCanonical + 0x10_0000_0000, unchecked(s.HighBottom - 16), 0x8000_0000_0000_0000],
+        };
         foreach (ulong va in nonCanonical) plan.AddEverywhere(va);
 
         // 2. Region operations: a region crossing 2M boundaries with huge pages allowed, then part unmapped, part protected.

@@ -9,7 +9,7 @@ public sealed record SuiteResult(TableKind Kind, int Phases, int Checks, int Pas
     public bool AllPassed => Passed == Checks && Checks > 0;
 
     public string Summary =>
-        $"{Kind}: {Passed} of {Checks} checks passed on QEMU ({Phases} tables, {Patches / 2} cells, {Skipped} checks outside RAM left out; boot {Boot.TotalSeconds:0.0} s{(TimedOut ? ", TIMED OUT" : "")})";
+        $"{Kind}: {Passed} of {Checks} checks passed on QEMU ({Phases} tables, {Patches / 2} cells, {Skipped} checks outside RAM or not observable on QEMU left out; boot {Boot.TotalSeconds:0.0} s{(TimedOut ? ", TIMED OUT" : "")})";
 }
 
 /// <summary>Builds, boots, compares and reports one architecture's checks.</summary>
