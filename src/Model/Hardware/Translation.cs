@@ -50,10 +50,13 @@ public readonly record struct Translation(ulong Pa, ulong PageSize, MemoryType M
     /// <summary>Prints the translation with hexadecimal addresses.</summary>
     /// <returns>For example <c>pa 0x12345abc, 4K page, NormalCacheable (WB), A=1, D=0</c>.</returns>
     public override string ToString() =>
-        $"pa 0x{Pa:x}, {SizeName(PageSize)} page, {Memory}"
+        AddressText
         + (MemoryName is null ? "" : $" ({MemoryName})")
         + (Accessed is null ? "" : $", A={(Accessed.Value ? 1 : 0)}")
         + (Dirty is null ? "" : $", D={(Dirty.Value ? 1 : 0)}");
+
+    /// <summary>The address, page size and coarse memory type alone, for example <c>pa 0x5abc, 4K page, Device</c>.</summary>
+    internal string AddressText => $"pa 0x{Pa:x}, {SizeName(PageSize)} page, {Memory}";
 
     private static string SizeName(ulong size) => size switch
     {
