@@ -123,6 +123,15 @@ public static class HardwareCheck
         return ctx => Check(walker, ctx, maxMappings);
     }
 
+    /// <summary>The same check with a walker of the caller's choosing (another IA32_PAT or MAIR_EL1, for example).</summary>
+    public static Action<StepContext> For(TableKind kind, IHardwareWalker walker, int maxMappings = 12)
+    {
+        ArgumentNullException.ThrowIfNull(walker);
+        if (walker.Name != kind.ToString())
+            throw new ArgumentException($"a {walker.Name} walker cannot check {kind} tables", nameof(walker));
+        return ctx => Check(walker, ctx, maxMappings);
+    }
+
     private static void Check(IHardwareWalker walker, StepContext ctx, int maxMappings)
     {
         var memory = new ArenaMemory(ctx.Arena);
