@@ -11,19 +11,31 @@ namespace PageTableModel.Hardware;
 /// VA, the walk starts at level 0 and has 4 levels), IPS = 48 bits, TBI0=TBI1=0, EPD0=EPD1=0, HA=HD=0 (no
 /// FEAT_HAFDBS: AF=0 faults and DBM is ignored), DS=0 (no FEAT_LPA2); no FEAT_BBM (bit 16 of a block is RES0);
 /// FEAT_HPDS off (the table attributes apply). TTBR0_EL1 and TTBR1_EL1 both hold <c>root</c>: the one table serves
-/// either half. MAIR_EL1: Attr0=0x04 (Device-nGnRE) → <see cref="MemoryType.Device"/>, Attr1=0xFF (Normal
-/// Inner/Outer Write-Back) → <see cref="MemoryType.NormalCacheable"/>, Attr2=0x44 (Normal Non-cacheable) →
-/// <see cref="MemoryType.NormalUncached"/>; Attr3..Attr7 are treated as not configured and a leaf that selects one
-/// faults ("MAIR index not configured"; the hardware would use whatever the register held).</para>
+/// either half. MAIR_EL1 is a constructor argument, by default <see cref="LibraryMair"/>.</para>
+/// <para>Memory attributes (D8.6, and the MAIR_EL1 register description): AttrIndx (bits 4:2) selects byte Attr&lt;n&gt;
+/// of MAIR_EL1. 0b0000dd00 is Device memory (dd: nGnRnE, nGnRE, nGRE, GRE); 0booooiiii with both halves non-zero is
+/// Normal memory with outer policy oooo and inner policy iiii (0100 Non-cacheable, 00RW/10RW Write-Through, 01RW/11RW
+/// Write-Back; the transient and allocation hints are not reported). Encodings the base architecture leaves
+/// UNPREDICTABLE (Device with bits 1:0 non-zero, Normal with a zero half; FEAT_XS and FEAT_MTE give some of them a
+/// meaning this configuration lacks) fault here. Shareability: Device memory and Normal Inner and Outer
+/// Non-cacheable memory are Outer Shareable whatever SH says; other Normal memory takes SH (bits 9:8: 00
+/// Non-shareable, 10 Outer Shareable, 11 Inner Shareable; 01 is reserved and faults here). The name reported is
+/// <c>Device-nGnRE</c> and the like, or <c>Normal, Inner Write-Back, Outer Write-Back, Inner Shareable</c> and the
+/// like. Coarse type: Device → <see cref="MemoryType.Device"/>; Normal Write-Back inside and out →
+/// <see cref="MemoryType.NormalCacheable"/>; Normal Non-cacheable inside and out →
+/// <see cref="MemoryType.NormalUncached"/>; any other Normal memory → <see cref="MemoryType.Other"/>.</para>
+/// <para>Accessed and dirty: AF is reported (always 1, since AF=0 faults without FEAT_HAFDBS); no dirty state is
+/// modelled (DBM means nothing with HD=0), so it is reported as unknown.</para>
 /// <para>Address check: by default the library's rule — bits 63:48 must all equal bit 47 — so a fault at level 0
 /// for anything else. With <see cref="HardwareAddressRanges"/> the hardware's own rule applies instead: bits 63:48
 /// all 0 selects TTBR0, all 1 selects TTBR1, and bit 47 is just bit 47 of the index into the shared root table.</para>
 /// <para>Checks, in order: translation fault for an invalid descriptor (bit 0 = 0), for bits 1:0 = 01 at level 0
 /// (no block at level 0 with this granule) or at level 3 (reserved); the walker is stricter than the hardware
 /// about RES0 bits (50:48 of a table descriptor, 49:48 of a block/page descriptor, and the bits between 12 and the
-/// block size in a block) and faults on them; MAIR index; Access flag fault (AF=0); permission fault. Permissions
+/// block size in a block) and faults on them; a MAIR attribute or SH value this configuration does not define;
+/// Access flag fault (AF=0); permission fault. Permissions
 /// combine the leaf's AP[2:1], PXN and UXN with every table descriptor's APTable, PXNTable and UXNTable, and EL1
-/// may not execute memory that EL0 can write. Shareability, nG, Contiguous and the software bits are not checked.</para>
+/// may not execute memory that EL0 can write. nG, Contiguous, DBM and the software bits are not checked.</para>
 /// </remarks>
 public sealed class AArch64Walker : IHardwareWalker, IWalkRules
 {
@@ -33,6 +45,7 @@ public sealed class AArch64Walker : IHardwareWalker, IWalkRules
     private const int AttrIndxLow = 2;     // AttrIndx[2:0] is bits 4:2, an index into MAIR_EL1.
     private const int ApEl0Bit = 6;        // AP[1]: 1 grants EL0 the same data access as EL1.
     private const int ApReadOnlyBit = 7;   // AP[2]: 1 makes the region read-only at every EL.
+    private const int ShareabilityLow = 8; // SH[1:0] is bits 9:8: shareability of Normal cacheable memory.
     private const int AccessFlagBit = 10;  // AF: 0 raises an Access flag fault (no hardware update).
     private const int PxnBit = 53;         // PXN: EL1 may not execute.
     private const int UxnBit = 54;         // UXN: EL0 may not execute.
@@ -58,7 +71,30 @@ public sealed class AArch64Walker : IHardwareWalker, IWalkRules
     /// <see langword="true"/> to accept every address whose bits 63:48 are all 0 (TTBR0) or all 1 (TTBR1), as the
     /// MMU does; <see langword="false"/> to require sign extension from bit 47.
     /// </param>
-    public AArch64Walker(bool hardwareAddressRanges) => HardwareAddressRanges = hardwareAddressRanges;
+    public AArch64Walker(bool hardwareAddressRanges)
+        : this(hardwareAddressRanges, LibraryMair)
+    {
+    }
+
+    /// <summary>A walker with a chosen address rule and MAIR_EL1 value.</summary>
+    /// <param name="hardwareAddressRanges">As in <see cref="AArch64Walker(bool)"/>.</param>
+    /// <param name="mair">The value of MAIR_EL1: Attr&lt;n&gt; is byte n, selected by AttrIndx = n.</param>
+    public AArch64Walker(bool hardwareAddressRanges, ulong mair)
+    {
+        HardwareAddressRanges = hardwareAddressRanges;
+        Mair = mair;
+    }
+
+    /// <summary>
+    /// The MAIR_EL1 value the library documents for its tables: Attr0 = 0x04 (Device-nGnRE), Attr1 = 0xFF (Normal,
+    /// Inner and Outer Write-Back Non-transient, Read- and Write-Allocate), Attr2 = 0x44 (Normal, Inner and Outer
+    /// Non-cacheable), Attr3..Attr7 = 0x00 (Device-nGnRnE). Written here from that documentation, not taken from the
+    /// library.
+    /// </summary>
+    public const ulong LibraryMair = 0x0000_0000_0044_ff04;
+
+    /// <summary>The MAIR_EL1 value this walker looks memory attributes up in.</summary>
+    public ulong Mair { get; }
 
     /// <summary>
     /// Whether addresses are checked as the MMU does (bits 63:48 all 0 or all 1) rather than by the library's
@@ -148,7 +184,7 @@ public sealed class AArch64Walker : IHardwareWalker, IWalkRules
     // Walk-cache entries carry no global marking: TLBI ASIDE1 removes them for their ASID (see AArch64Tlb).
     bool IWalkRules.IsGlobal(int level, ulong entry, ulong inherited, bool leaf) => leaf && !Bit(entry, NotGlobalBit);
 
-    private static WalkResult Leaf(
+    private WalkResult Leaf(
         ulong entry, int level, int indexLow, ulong va, Access access, Privilege privilege,
         bool pxnTable, bool uxnTable, bool noEl0Table, bool readOnlyTable)
     {
@@ -162,16 +198,14 @@ public sealed class AArch64Walker : IHardwareWalker, IWalkRules
             return WalkResult.Faulted(level, $"RES0 bits {indexLow - 1}:12 set in a block descriptor (misaligned output address)");
         }
 
-        MemoryType? memoryType = (entry >> AttrIndxLow & 0b111) switch
+        int attrIndx = (int)(entry >> AttrIndxLow & 0b111);
+        ulong attribute = (Mair >> (8 * attrIndx)) & 0xff;
+        (MemoryType Type, string Name)? memory = Attributes(attribute, (int)(entry >> ShareabilityLow & 0b11));
+        if (memory is null)
         {
-            0 => MemoryType.Device,          // MAIR_EL1.Attr0 = 0x04, Device-nGnRE
-            1 => MemoryType.NormalCacheable, // MAIR_EL1.Attr1 = 0xFF, Normal Write-Back
-            2 => MemoryType.NormalUncached,  // MAIR_EL1.Attr2 = 0x44, Normal Non-cacheable
-            _ => null,
-        };
-        if (memoryType is null)
-        {
-            return WalkResult.Faulted(level, $"MAIR index not configured (AttrIndx = {entry >> AttrIndxLow & 0b111})");
+            return WalkResult.Faulted(
+                level,
+                $"memory attributes not defined here: AttrIndx = {attrIndx}, MAIR_EL1.Attr{attrIndx} = 0x{attribute:x2}, SH = {entry >> ShareabilityLow & 0b11}");
         }
 
         if (!Bit(entry, AccessFlagBit))
@@ -206,6 +240,66 @@ public sealed class AArch64Walker : IHardwareWalker, IWalkRules
 
         ulong pageSize = 1UL << indexLow;
         ulong output = entry & Mask(OutputAddressTop, indexLow);
-        return WalkResult.Translated(output | (va & (pageSize - 1)), pageSize, memoryType.Value);
+        return WalkResult.Translated(
+            output | (va & (pageSize - 1)), pageSize, memory.Value.Type, memory.Value.Name, accessed: true, dirty: null);
     }
+
+    // MAIR_EL1.Attr<n> (D8.6 and the register description): Device memory is 0b0000dd00; Normal memory has non-zero
+    // outer (7:4) and inner (3:0) halves. Null for what this configuration leaves undefined.
+    private static (MemoryType Type, string Name)? Attributes(ulong attribute, int shareability)
+    {
+        ulong outer = attribute >> 4;
+        ulong inner = attribute & 0xf;
+        if (outer == 0)
+        {
+            // Device memory is always Outer Shareable; SH does not apply to it.
+            return (inner & 0b11) != 0 ? null : (MemoryType.Device, (inner >> 2) switch
+            {
+                0 => "Device-nGnRnE",
+                1 => "Device-nGnRE",
+                2 => "Device-nGRE",
+                _ => "Device-GRE",
+            });
+        }
+
+        string? outerPolicy = CachePolicy(outer);
+        string? innerPolicy = CachePolicy(inner);
+        if (outerPolicy is null || innerPolicy is null)
+        {
+            return null;
+        }
+
+        const string NonCacheable = "Non-cacheable";
+        const string WriteBack = "Write-Back";
+        string? shared = outerPolicy == NonCacheable && innerPolicy == NonCacheable
+            ? "Outer Shareable" // Normal Inner and Outer Non-cacheable is treated as Outer Shareable.
+            : shareability switch
+            {
+                0b00 => "Non-shareable",
+                0b10 => "Outer Shareable",
+                0b11 => "Inner Shareable",
+                _ => null, // 0b01 is reserved.
+            };
+        if (shared is null)
+        {
+            return null;
+        }
+
+        MemoryType type = (innerPolicy, outerPolicy) switch
+        {
+            (WriteBack, WriteBack) => MemoryType.NormalCacheable,
+            (NonCacheable, NonCacheable) => MemoryType.NormalUncached,
+            _ => MemoryType.Other,
+        };
+        return (type, $"Normal, Inner {innerPolicy}, Outer {outerPolicy}, {shared}");
+    }
+
+    // One half of a Normal memory attribute: 0b0100 Non-cacheable; 0b00RW (RW not 00) Write-Through transient; 0b01RW
+    // (RW not 00) Write-Back transient; 0b10RW Write-Through and 0b11RW Write-Back non-transient. 0b0000 is null.
+    private static string? CachePolicy(ulong half) => half switch
+    {
+        0b0000 => null,
+        0b0100 => "Non-cacheable",
+        _ => (half & 0b0100) != 0 ? "Write-Back" : "Write-Through",
+    };
 }

@@ -11,19 +11,25 @@ namespace PageTableModel.Hardware;
 /// matches the address; PWCL.PTbase=12, PTwidth=9, Dir1_base=21, Dir1_width=9, Dir2_base=30, Dir2_width=9,
 /// PTEWidth=0 (64-bit entries); PWCH.Dir3_base=39, Dir3_width=9, Dir4_width=0; PALEN=48, VALEN=48;
 /// CSR.PGDL = CSR.PGDH = <c>root</c> (one table serves both halves). Supervisor runs at PLV0, User at PLV3.</para>
-/// <para>Walk: 4 levels — Dir3 (the root), Dir2, Dir1, PT. A directory entry gives the next table's address in
-/// bits 47:12 (LDDIR ignores its other bits, so flag bits there are harmless — except bit 6); an all-zero directory
-/// entry is taken as "no table" and faults. Bit 6 (HUGE) set in a Dir2 entry makes it a 1 GiB leaf, in a Dir1 entry
-/// a 2 MiB leaf: there bit 12 is HGLOBAL and the address is bits 47:30 or 47:21; the walker faults if the bits
-/// between 13 and the alignment are not zero. Bit 6 in a Dir3 entry faults (no huge pages that large in this
-/// configuration). In a PT entry bit 6 is G.</para>
+/// <para>Walk: 4 levels — Dir3 (the root), Dir2, Dir1, PT. §5.4 ("Multi-level Page Table Structure Supported by page
+/// walking") and LDDIR (§4.2.5.1): a directory entry whose bit 6 is 0 is taken as the physical base address of the
+/// next table, and the next entry's address is that base with the index in bits 11:3 (QEMU ORs it in); the
+/// directory entries in memory "must be physical addresses". A 4 KiB table's base has bits 11:0 clear, so a
+/// directory entry with any of bits 11:0 set (other than bit 6) does not name a table: the walker faults on it rather
+/// than reading the entry that OR would select. Bits 63:48 are above PALEN and ignored (the walk keeps address bits
+/// 47:12; Linux keeps virtual-address bits there, the library a marker in bit 60). An all-zero directory entry is
+/// taken as "no table" and faults. Bit 6 (HUGE) set in a Dir2 entry makes it a 1 GiB leaf, in a Dir1 entry a 2 MiB
+/// leaf: there bit 12 is HGLOBAL and the address is bits 47:30 or 47:21; the walker faults if the bits between 13
+/// and the alignment are not zero. Bit 6 in a Dir3 entry faults (no huge pages that large in this configuration).
+/// In a PT entry bit 6 is G.</para>
 /// <para>Checks on the leaf, in the TLB's order: V=0 (page invalid exception); MAT=3 (reserved); the privilege
 /// (RPLV=0: PLV n is accessible from a current level ≤ n; RPLV=1: only from exactly n); NR=1 on a load (PNR);
 /// NX=1 on a fetch (PNX); D=0 on a store (page modify exception). Bits 7 (P) and 8 (W) are software bits of the
 /// Linux / page_table_multiarch convention: the MMU does not read them, so a store needs D=1 only — a page with
 /// D=1 and W=0 is writable in hardware, and this walker says so. NR does not forbid stores. Bits 11:9 and 60:48
-/// of a leaf are ignored. MAT: 0 SUC → <see cref="MemoryType.Device"/>, 1 CC →
-/// <see cref="MemoryType.NormalCacheable"/>, 2 WUC → <see cref="MemoryType.NormalUncached"/>.</para>
+/// of a leaf are ignored. MAT (§5.3 "Memory Access Types", §7.5): 0 SUC → <see cref="MemoryType.Device"/>, 1 CC →
+/// <see cref="MemoryType.NormalCacheable"/>, 2 WUC → <see cref="MemoryType.NormalUncached"/>, reported by those
+/// names. D is reported as the dirty state; the format has no accessed flag.</para>
 /// </remarks>
 public sealed class LoongArch64Walker : IHardwareWalker, IWalkRules
 {
@@ -91,6 +97,13 @@ public sealed class LoongArch64Walker : IHardwareWalker, IWalkRules
                 : WalkStep.LeafHere(0);
         }
 
+        // LDDIR takes the entry as the next table's physical base and puts the index in bits 11:3 (§4.2.5.1, §5.4).
+        if ((entry & Mask(PageShift - 1, 0)) != 0)
+        {
+            return WalkStep.Faulted(
+                level, $"directory entry 0x{entry:x} is not a table base: bits 11:0 = 0x{entry & Mask(PageShift - 1, 0):x}");
+        }
+
         return WalkStep.Table(entry & Mask(PhysicalAddressTop, PageShift), 0);
     }
 
@@ -114,11 +127,11 @@ public sealed class LoongArch64Walker : IHardwareWalker, IWalkRules
             return WalkResult.Faulted(level, $"misaligned huge page: bits {indexLow - 1}:13 set");
         }
 
-        MemoryType? memoryType = (entry >> MatLow & 0b11) switch
+        (MemoryType Type, string Name)? memoryType = (entry >> MatLow & 0b11) switch
         {
-            0 => MemoryType.Device,          // SUC: strongly-ordered uncached
-            1 => MemoryType.NormalCacheable, // CC: coherent cached
-            2 => MemoryType.NormalUncached,  // WUC: weakly-ordered uncached
+            0 => (MemoryType.Device, "SUC"),          // strongly-ordered uncached
+            1 => (MemoryType.NormalCacheable, "CC"),  // coherent cached
+            2 => (MemoryType.NormalUncached, "WUC"), // weakly-ordered uncached
             _ => null,
         };
         if (memoryType is null)
@@ -149,6 +162,8 @@ public sealed class LoongArch64Walker : IHardwareWalker, IWalkRules
 
         ulong pageSize = 1UL << indexLow;
         ulong frame = entry & Mask(PhysicalAddressTop, indexLow);
-        return WalkResult.Translated(frame | (va & (pageSize - 1)), pageSize, memoryType.Value);
+        return WalkResult.Translated(
+            frame | (va & (pageSize - 1)), pageSize, memoryType.Value.Type, memoryType.Value.Name,
+            accessed: null, dirty: Bit(entry, DirtyBit));
     }
 }

@@ -138,7 +138,10 @@ internal sealed class RiscVWalk : IWalkRules
             return WalkResult.Faulted(level, "page fault: store with D=0");
         }
 
-        return WalkResult.Translated(pageBase | (va & (pageSize - 1)), pageSize, MemoryType.PlatformDefined);
+        // A is 1 here (A=0 faulted above); D is reported as found (a load may use a page with D=0).
+        return WalkResult.Translated(
+            pageBase | (va & (pageSize - 1)), pageSize, MemoryType.PlatformDefined, memoryName: null,
+            accessed: true, dirty: Bit(pte, DirtyBit));
     }
 
     // A PTE is global when it or a non-leaf PTE above it has G=1 ("Addressing and Memory Protection": G in a

@@ -394,7 +394,7 @@ public abstract class SimulatedTlb
             WalkResult cached = Rules.Leaf(entry.Level, entry.Raw, entry.Inherited, entry.VaBase, access, privilege);
             WalkResult current = now.Fault
                 ?? Rules.Leaf(now.Level, now.Entry, now.Inherited, entry.VaBase, access, privilege);
-            if (cached.Translation != current.Translation)
+            if (WithoutUsageFlags(cached.Translation) != WithoutUsageFlags(current.Translation))
             {
                 string where = now.IsLeaf ? $"leaf 0x{now.Entry:x} at 0x{now.EntryAddress:x} at level {now.Level}, " : "";
                 return $"{where}{privilege} {access} gives {current}, the cache {cached}";
@@ -403,4 +403,9 @@ public abstract class SimulatedTlb
 
         return null;
     }
+
+    // The accessed and dirty flags record use, which the hardware itself sets in memory behind a cached leaf; a change
+    // of them alone does not make the cached translation disagree (a store's need for D=1 shows as a fault instead).
+    private static Translation? WithoutUsageFlags(Translation? translation) =>
+        translation is { } t ? t with { Accessed = null, Dirty = null } : null;
 }

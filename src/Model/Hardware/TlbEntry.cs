@@ -152,5 +152,5 @@ public readonly record struct TlbLookup(WalkResult Result, TlbEntry? Hit, TlbEnt
     /// <summary>Prints the answer and its source.</summary>
     /// <returns>For example <c>pa 0x5abc, 4K page, NormalCacheable (hit)</c>.</returns>
     public override string ToString() =>
-        $"{Result} ({(Hit is not null ? "hit" : WalkStart is not null ? $"walk from cached L{WalkStart.Level}" : "walk")})";
+        $"{Result.Translation?.AddressText ?? Result.ToString()} ({(Hit is not null ? "hit" : WalkStart is not null ? $"walk from cached L{WalkStart.Level}" : "walk")})";
 }

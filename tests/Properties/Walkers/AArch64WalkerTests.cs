@@ -5,8 +5,9 @@ namespace PageTableMultiarch.Properties.Walkers;
 
 /// <summary>
 /// Golden vectors for <see cref="AArch64Walker"/>, worked out from Arm ARM DDI 0487 D8.3 (VMSAv8-64 descriptor
-/// formats, 4 KB granule, 48-bit OA) and D8.4 (AttrIndx with MAIR_EL1 Attr0=0x04, Attr1=0xFF, Attr2=0x44; AP[2:1],
-/// PXN, UXN, AF; APTable, UXNTable, PXNTable).
+/// formats, 4 KB granule, 48-bit OA), D8.4 (AP[2:1], PXN, UXN, AF; APTable, UXNTable, PXNTable) and D8.6 with the
+/// MAIR_EL1 register description (AttrIndx into MAIR_EL1, by default the library's 0x44ff04: Attr0=0x04, Attr1=0xFF,
+/// Attr2=0x44, Attr3..7=0x00; shareability).
 /// </summary>
 /// <remarks>
 /// Every test walks va 0x0000_0080_8060_4abc: level 0 index (bits 47:39) 1, level 1 index (38:30) 2, level 2 index
@@ -161,12 +162,76 @@ public sealed class AArch64WalkerTests
     public void Access_flag_zero_faults(int level, ulong leaf) =>
         Expect.FaultsAlways(Walker, WithLeaf(level, leaf), Root, Va, level, "Access flag");
 
+    // The library's MAIR_EL1 (0x0000_0000_0044_ff04) decoded per attribute (D8.6, MAIR_EL1): Attr0 = 0x04 is
+    // 0b0000_01_00 Device-nGnRE; Attr1 = 0xFF is Normal, outer 0b1111 and inner 0b1111 Write-Back non-transient;
+    // Attr2 = 0x44 is Normal, outer and inner 0b0100 Non-cacheable; Attr3..Attr7 = 0x00 is Device-nGnRnE.
+    // Pages are UserRwPage (0x...7747) with AttrIndx and SH changed; SH applies to Normal cacheable memory only.
     [Theory]
-    [InlineData(0x0000_fedc_ba98_774fUL)] // UserRwPage with AttrIndx=3
-    [InlineData(0x0000_fedc_ba98_7753UL)] // AttrIndx=4
-    [InlineData(0x0000_fedc_ba98_775fUL)] // AttrIndx=7
-    public void Unconfigured_MAIR_index_faults(ulong page) =>
-        Expect.FaultsAlways(Walker, WithLeaf(3, page), Root, Va, 3, "MAIR index not configured");
+    [InlineData(0x0000_fedc_ba98_7743UL, MemoryType.Device, "Device-nGnRE")] // AttrIndx 0, SH=11 (ignored)
+    [InlineData(0x0000_fedc_ba98_7443UL, MemoryType.Device, "Device-nGnRE")] // AttrIndx 0, SH=00
+    [InlineData(0x0000_fedc_ba98_7747UL, MemoryType.NormalCacheable, "Normal, Inner Write-Back, Outer Write-Back, Inner Shareable")] // AttrIndx 1, SH=11
+    [InlineData(0x0000_fedc_ba98_7647UL, MemoryType.NormalCacheable, "Normal, Inner Write-Back, Outer Write-Back, Outer Shareable")] // AttrIndx 1, SH=10
+    [InlineData(0x0000_fedc_ba98_7447UL, MemoryType.NormalCacheable, "Normal, Inner Write-Back, Outer Write-Back, Non-shareable")] // AttrIndx 1, SH=00
+    [InlineData(0x0000_fedc_ba98_774bUL, MemoryType.NormalUncached, "Normal, Inner Non-cacheable, Outer Non-cacheable, Outer Shareable")] // AttrIndx 2, SH=11: NC is Outer Shareable
+    [InlineData(0x0000_fedc_ba98_744bUL, MemoryType.NormalUncached, "Normal, Inner Non-cacheable, Outer Non-cacheable, Outer Shareable")] // AttrIndx 2, SH=00: still Outer Shareable
+    [InlineData(0x0000_fedc_ba98_774fUL, MemoryType.Device, "Device-nGnRnE")] // AttrIndx 3: Attr3 = 0x00
+    [InlineData(0x0000_fedc_ba98_7753UL, MemoryType.Device, "Device-nGnRnE")] // AttrIndx 4
+    [InlineData(0x0000_fedc_ba98_775fUL, MemoryType.Device, "Device-nGnRnE")] // AttrIndx 7
+    public void Library_MAIR_attributes(ulong page, MemoryType memory, string name) =>
+        Expect.Permissions(
+            Walker, WithLeaf(3, page), Root, Va, "rw-", "rwx",
+            Expected(3, memory) with { MemoryName = name, Accessed = true }, 3);
+
+    [Fact]
+    public void AF_is_reported_and_no_dirty_state() =>
+        Expect.TranslatesExactly(
+            Walker, WithLeaf(3, UserRwPage), Root, Va, Access.Write, Privilege.User,
+            new Translation(
+                0x0000_fedc_ba98_7abc, 0x1000, MemoryType.NormalCacheable,
+                "Normal, Inner Write-Back, Outer Write-Back, Inner Shareable", accessed: true, dirty: null));
+
+    [Fact]
+    public void DBM_does_not_make_a_dirty_state_without_FEAT_HAFDBS() =>
+        Expect.TranslatesExactly(
+            Walker, WithLeaf(3, 0x0008_fedc_ba98_77c7), Root, Va, Access.Read, Privilege.User, // AP[2:1]=11 read-only, DBM (bit 51)
+            new Translation(
+                0x0000_fedc_ba98_7abc, 0x1000, MemoryType.NormalCacheable,
+                "Normal, Inner Write-Back, Outer Write-Back, Inner Shareable", accessed: true, dirty: null));
+
+    [Fact]
+    public void Reserved_shareability_of_cacheable_memory_faults() =>
+        Expect.FaultsAlways(Walker, WithLeaf(3, 0x0000_fedc_ba98_7547), Root, Va, 3, "SH = 1"); // AttrIndx 1, SH=01
+
+    // A MAIR_EL1 of other attributes, byte n = Attr<n>: 0x3377_4001_4faa_080c.
+    private const ulong OtherMair = 0x3377_4001_4faa_080c;
+
+    [Theory]
+    [InlineData(0, MemoryType.Device, "Device-GRE")] // 0x0c = 0b0000_11_00
+    [InlineData(1, MemoryType.Device, "Device-nGRE")] // 0x08 = 0b0000_10_00
+    [InlineData(2, MemoryType.Other, "Normal, Inner Write-Through, Outer Write-Through, Inner Shareable")] // 0xaa: 0b1010 both, WT non-transient
+    [InlineData(3, MemoryType.Other, "Normal, Inner Write-Back, Outer Non-cacheable, Inner Shareable")] // 0x4f: outer 0b0100, inner 0b1111
+    [InlineData(6, MemoryType.NormalCacheable, "Normal, Inner Write-Back, Outer Write-Back, Inner Shareable")] // 0x77: 0b0111 both, WB transient
+    [InlineData(7, MemoryType.Other, "Normal, Inner Write-Through, Outer Write-Through, Inner Shareable")] // 0x33: 0b0011 both, WT transient
+    public void Attributes_come_from_the_given_MAIR(int attrIndx, MemoryType memory, string name) =>
+        Expect.Permissions(
+            new AArch64Walker(hardwareAddressRanges: false, OtherMair),
+            WithLeaf(3, 0x0000_fedc_ba98_7743UL | ((ulong)attrIndx << 2)), // UserRwPage with AttrIndx = attrIndx, SH=11
+            Root, Va, "rw-", "rwx", Expected(3, memory) with { MemoryName = name }, 3);
+
+    [Theory]
+    [InlineData(4)] // 0x01: Device with bits 1:0 = 01 (a FEAT_XS encoding)
+    [InlineData(5)] // 0x40: Normal with inner 0b0000 (UNPREDICTABLE; a FEAT_XS encoding)
+    public void Undefined_MAIR_attributes_fault(int attrIndx) =>
+        Expect.FaultsAlways(
+            new AArch64Walker(hardwareAddressRanges: false, OtherMair),
+            WithLeaf(3, 0x0000_fedc_ba98_7743UL | ((ulong)attrIndx << 2)), Root, Va, 3, $"MAIR_EL1.Attr{attrIndx}");
+
+    [Fact]
+    public void Default_MAIR_is_the_library_documented_value()
+    {
+        Assert.Equal(0x0000_0000_0044_ff04UL, Walker.Mair);
+        Assert.Equal(0x0000_0000_0044_ff04UL, new AArch64Walker(hardwareAddressRanges: true).Mair);
+    }
 
     [Theory]
     [InlineData(0)]

@@ -12,7 +12,7 @@ namespace PageTableMultiarch.Properties.Walkers;
 /// <remarks>
 /// Every test walks va 0x0000_0080_8060_4abc: Dir3 index (bits 47:39) 1, Dir2 index (38:30) 2, Dir1 index (29:21)
 /// 3, PT index (20:12) 4, offset 0xabc. Dir3 (the root) is at 0x1000, Dir2 at 0x2000, Dir1 at 0x3000, the PT at
-/// 0x4000; a directory entry is just the next table's physical address.
+/// 0x4000; a directory entry is just the next table's physical address (LDDIR, §4.2.5.1).
 /// </remarks>
 public sealed class LoongArch64WalkerTests
 {
@@ -157,16 +157,50 @@ public sealed class LoongArch64WalkerTests
             Root, Va, level, "all-zero directory entry");
 
     [Fact]
-    public void Directory_entries_use_only_bits_47_12()
+    public void Directory_entries_ignore_bits_above_PALEN()
     {
-        // LDDIR takes the next table's address from bits 47:12: low flag bits (other than 6) and high bits, as in a
-        // direct-mapped-window virtual address, are ignored.
+        // The walk keeps address bits 47:12 of a directory entry: a direct-mapped-window virtual address (bits 63:60 =
+        // 0x9) or the library's marker (bit 60) above PALEN names the same table.
         var memory = WithLeaf(
             3, KernelRwx,
-            0x9000_0000_0000_2000, // Dir2 table at 0x2000, written as a DMW address 0x9000_0000_0000_2000
-            0x0000_0000_0000_3003, // Dir1 table at 0x3000 with bits 1:0 set
-            0x0000_0000_0000_4fbf); // PT at 0x4000 with bits 11:7 and 5:0 set
+            0x9000_0000_0000_2000, // Dir2 table at 0x2000, written as the DMW address 0x9000_0000_0000_2000
+            0x1000_0000_0000_3000, // Dir1 table at 0x3000 with bit 60
+            0x00ff_0000_0000_4000); // PT at 0x4000 with bits 55:48
         Expect.Permissions(Walker, memory, Root, Va, "rwx", "---", Expected(3, MemoryType.NormalCacheable), 3);
+    }
+
+    // LDDIR (§4.2.5.1) takes a directory entry whose bit 6 is 0 as the next table's physical base and reads the entry
+    // the index selects in bits 11:3 of it; §5.4 requires physical addresses there. A 4 KiB table's base has bits 11:0
+    // clear, so any of them set (here as a leaf would have V, D, P, W or MAT) is refused at that level.
+    [Theory]
+    [InlineData(0, 0x0000_0000_0000_2001UL)] // Dir3 entry: table 0x2000 with V (bit 0)
+    [InlineData(0, 0x0000_0000_0000_2080UL)] // Dir3 entry with P (bit 7)
+    [InlineData(1, 0x0000_0000_0000_3002UL)] // Dir2 entry: table 0x3000 with D (bit 1)
+    [InlineData(1, 0x0000_0000_0000_3100UL)] // Dir2 entry with W (bit 8)
+    [InlineData(2, 0x0000_0000_0000_4010UL)] // Dir1 entry: table 0x4000 with MAT=1 (bit 4)
+    [InlineData(2, 0x0000_0000_0000_4800UL)] // Dir1 entry with bit 11
+    [InlineData(2, 0x1000_0000_0000_4008UL)] // Dir1 entry with the marker bit 60 and bit 3 (index bit 0 of the next read)
+    public void Directory_entry_with_low_bits_is_not_a_table(int level, ulong entry)
+    {
+        ulong[] path = [Dir3Entry, Dir2Entry, Dir1Entry];
+        path[level] = entry;
+        Expect.FaultsAlways(Walker, WithLeaf(3, KernelRwx, path[0], path[1], path[2]), Root, Va, level, "not a table base");
+    }
+
+    // MAT (§5.3, §7.5) by name, and D reported as the dirty state; LoongArch entries have no accessed flag.
+    [Theory]
+    [InlineData(3, 0x0000_fedc_ba98_7193UL, MemoryType.NormalCacheable, "CC", true)] // V|D|PLV=0|MAT=1|P|W
+    [InlineData(3, 0x0000_fedc_ba98_7091UL, MemoryType.NormalCacheable, "CC", false)] // V|PLV=0|MAT=1|P: D=0
+    [InlineData(3, 0x0000_fedc_ba98_71a3UL, MemoryType.NormalUncached, "WUC", true)] // V|D|MAT=2|P|W
+    [InlineData(3, 0x0000_fedc_ba98_7081UL, MemoryType.Device, "SUC", false)] // V|MAT=0|P
+    [InlineData(2, 0x0000_fedc_ba80_01d3UL, MemoryType.NormalCacheable, "CC", true)] // 2M V|D|MAT=1|HUGE|P|W
+    [InlineData(1, 0x0000_00fe_8000_00c1UL, MemoryType.Device, "SUC", false)] // 1G V|MAT=0|HUGE|P
+    public void Memory_access_type_and_dirty_are_reported(int leafLevel, ulong leaf, MemoryType memory, string name, bool dirty)
+    {
+        Translation basic = Expected(leafLevel, memory);
+        Expect.TranslatesExactly(
+            Walker, WithLeaf(leafLevel, leaf), Root, Va, Access.Read, Privilege.Supervisor,
+            new Translation(basic.Pa, basic.PageSize, memory, name, accessed: null, dirty));
     }
 
     [Fact]

@@ -201,4 +201,16 @@ public abstract class RiscVWalkerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Walker.Translate(new FrameMemory(), 0x1800, Va, Access.Read, Privilege.User));
         Assert.Throws<ArgumentOutOfRangeException>(() => Walker.Translate(new FrameMemory(), 1UL << 56, Va, Access.Read, Privilege.User));
     }
+    // Step 7 without Svadu: A=0 faults, so a translation reports A=1; D is reported as found (a load may use a page
+    // with D=0). 4 KiB leaf V|R|W|A (0x47) or V|R|W|A|D (0xc7), PPN 0x00fe_dcba_9876_5.
+    [Theory]
+    [InlineData(0x003f_b72e_a61d_9447UL, false)]
+    [InlineData(0x003f_b72e_a61d_94c7UL, true)]
+    public void Accessed_and_dirty_are_reported(ulong leaf, bool dirty)
+    {
+        Translation basic = Expected(0x1000);
+        Expect.TranslatesExactly(
+            Walker, WithLeaf(Leaf4K, leaf), Root, Va, Access.Read, Privilege.Supervisor,
+            new Translation(basic.Pa, basic.PageSize, basic.Memory, memoryName: null, accessed: true, dirty));
+    }
 }

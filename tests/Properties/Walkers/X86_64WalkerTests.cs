@@ -5,7 +5,8 @@ namespace PageTableMultiarch.Properties.Walkers;
 
 /// <summary>
 /// Golden vectors for <see cref="X86_64Walker"/>, worked out from Intel SDM Vol. 3A §4.5 (Tables 4-15 to 4-20),
-/// §4.6 (access rights) and §11.12 (PAT, power-on values PA0=WB, PA1=WT, PA2=UC-, PA3=UC, repeated in PA4..PA7).
+/// §4.6 (access rights), §4.8 (accessed and dirty flags) and §11.12 (PAT: Table 11-10 encodings, power-on values
+/// PA0=WB, PA1=WT, PA2=UC-, PA3=UC, repeated in PA4..PA7).
 /// </summary>
 /// <remarks>
 /// Every test walks va 0x0000_0080_8060_4abc: PML4 index (bits 47:39) 1, PDPT index (38:30) 2, PD index (29:21) 3,
@@ -105,35 +106,158 @@ public sealed class X86_64WalkerTests
     public void Pdpte_1G(ulong pdpte, string supervisor, string user, MemoryType memory) =>
         Expect.Permissions(Walker, WithLeaf(1, pdpte), Root, Va, supervisor, user, Expected(1, memory), 1);
 
-    // Every PAT index at every leaf size (§4.9.2: PAT is bit 7 of a PTE but bit 12 of a huge leaf; bit 7 there is
-    // PS). Kernel read/write, no execute.
+    // Every PAT index at every leaf size under the power-on PAT (§4.9.2: PAT is bit 7 of a PTE but bit 12 of a huge
+    // leaf; bit 7 there is PS; §11.12.4 Table 11-12). Kernel read/write, no execute; A=D=0. WT is named as such, not
+    // taken for uncached memory.
     [Theory]
-    [InlineData(3, 0x800f_edcb_a987_6003UL, MemoryType.NormalCacheable)] // P|R/W|XD: PAT index 0 = PA0 = WB
-    [InlineData(2, 0x800f_edcb_a980_0083UL, MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
-    [InlineData(1, 0x800f_edcb_8000_0083UL, MemoryType.NormalCacheable)] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
-    [InlineData(3, 0x800f_edcb_a987_600bUL, MemoryType.NormalUncached)] // P|R/W|PWT|XD: PAT index 1 = PA1 = WT
-    [InlineData(2, 0x800f_edcb_a980_008bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
-    [InlineData(1, 0x800f_edcb_8000_008bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
-    [InlineData(3, 0x800f_edcb_a987_6013UL, MemoryType.NormalUncached)] // P|R/W|PCD|XD: PAT index 2 = PA2 = UC-
-    [InlineData(2, 0x800f_edcb_a980_0093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
-    [InlineData(1, 0x800f_edcb_8000_0093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
-    [InlineData(3, 0x800f_edcb_a987_601bUL, MemoryType.Device)] // P|R/W|PWT|PCD|XD: PAT index 3 = PA3 = UC
-    [InlineData(2, 0x800f_edcb_a980_009bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
-    [InlineData(1, 0x800f_edcb_8000_009bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
-    [InlineData(3, 0x800f_edcb_a987_6083UL, MemoryType.NormalCacheable)] // P|R/W|PAT(bit 7)|XD: PAT index 4 = PA4 = WB
-    [InlineData(2, 0x800f_edcb_a980_1083UL, MemoryType.NormalCacheable)] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
-    [InlineData(1, 0x800f_edcb_8000_1083UL, MemoryType.NormalCacheable)] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
-    [InlineData(3, 0x800f_edcb_a987_608bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PAT(bit 7)|XD: PAT index 5 = PA5 = WT
-    [InlineData(2, 0x800f_edcb_a980_108bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
-    [InlineData(1, 0x800f_edcb_8000_108bUL, MemoryType.NormalUncached)] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
-    [InlineData(3, 0x800f_edcb_a987_6093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PAT(bit 7)|XD: PAT index 6 = PA6 = UC-
-    [InlineData(2, 0x800f_edcb_a980_1093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
-    [InlineData(1, 0x800f_edcb_8000_1093UL, MemoryType.NormalUncached)] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
-    [InlineData(3, 0x800f_edcb_a987_609bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PAT(bit 7)|XD: PAT index 7 = PA7 = UC
-    [InlineData(2, 0x800f_edcb_a980_109bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
-    [InlineData(1, 0x800f_edcb_8000_109bUL, MemoryType.Device)] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
-    public void Pat_index_selects_memory_type(int leafLevel, ulong leaf, MemoryType memory) =>
-        Expect.Permissions(Walker, WithLeaf(leafLevel, leaf), Root, Va, "rw-", "---", Expected(leafLevel, memory), leafLevel);
+    [InlineData(3, 0x800f_edcb_a987_6003UL, MemoryType.NormalCacheable, "WB")] // P|R/W|XD: PAT index 0 = PA0 = WB
+    [InlineData(2, 0x800f_edcb_a980_0083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
+    [InlineData(1, 0x800f_edcb_8000_0083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PS|XD: PAT index 0 = PA0 = WB
+    [InlineData(3, 0x800f_edcb_a987_600bUL, MemoryType.Other, "WT")] // P|R/W|PWT|XD: PAT index 1 = PA1 = WT
+    [InlineData(2, 0x800f_edcb_a980_008bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
+    [InlineData(1, 0x800f_edcb_8000_008bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PS|XD: PAT index 1 = PA1 = WT
+    [InlineData(3, 0x800f_edcb_a987_6013UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|XD: PAT index 2 = PA2 = UC-
+    [InlineData(2, 0x800f_edcb_a980_0093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
+    [InlineData(1, 0x800f_edcb_8000_0093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PS|XD: PAT index 2 = PA2 = UC-
+    [InlineData(3, 0x800f_edcb_a987_601bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|XD: PAT index 3 = PA3 = UC
+    [InlineData(2, 0x800f_edcb_a980_009bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
+    [InlineData(1, 0x800f_edcb_8000_009bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PS|XD: PAT index 3 = PA3 = UC
+    [InlineData(3, 0x800f_edcb_a987_6083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PAT(bit 7)|XD: PAT index 4 = PA4 = WB
+    [InlineData(2, 0x800f_edcb_a980_1083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
+    [InlineData(1, 0x800f_edcb_8000_1083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PS|PAT(bit 12)|XD: PAT index 4 = PA4 = WB
+    [InlineData(3, 0x800f_edcb_a987_608bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PAT(bit 7)|XD: PAT index 5 = PA5 = WT
+    [InlineData(2, 0x800f_edcb_a980_108bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
+    [InlineData(1, 0x800f_edcb_8000_108bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PS|PAT(bit 12)|XD: PAT index 5 = PA5 = WT
+    [InlineData(3, 0x800f_edcb_a987_6093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PAT(bit 7)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(2, 0x800f_edcb_a980_1093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(1, 0x800f_edcb_8000_1093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PS|PAT(bit 12)|XD: PAT index 6 = PA6 = UC-
+    [InlineData(3, 0x800f_edcb_a987_609bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PAT(bit 7)|XD: PAT index 7 = PA7 = UC
+    [InlineData(2, 0x800f_edcb_a980_109bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
+    [InlineData(1, 0x800f_edcb_8000_109bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PS|PAT(bit 12)|XD: PAT index 7 = PA7 = UC
+    public void Pat_index_selects_memory_type(int leafLevel, ulong leaf, MemoryType memory, string name) =>
+        Expect.Permissions(
+            Walker, WithLeaf(leafLevel, leaf), Root, Va, "rw-", "---",
+            Expected(leafLevel, memory) with { MemoryName = name, Accessed = false, Dirty = false }, leafLevel);
+
+    // IA32_PAT as Linux programs it: PA0 WB 06H, PA1 WC 01H, PA2 UC- 07H, PA3 UC 00H, PA4 WB 06H, PA5 WP 05H,
+    // PA6 UC- 07H, PA7 WT 04H, bytes PA7..PA0 = 04 07 05 06 00 07 01 06. Here the PAT bit changes the type.
+    private const ulong LinuxPat = 0x0407_0506_0007_0106;
+
+    [Theory]
+    [InlineData(3, 0x800f_edcb_a987_600bUL, MemoryType.Other, "WC")] // P|R/W|PWT|XD: index 1 = PA1 = WC
+    [InlineData(3, 0x800f_edcb_a987_6083UL, MemoryType.NormalCacheable, "WB")] // P|R/W|PAT(7)|XD: index 4 = PA4 = WB
+    [InlineData(3, 0x800f_edcb_a987_608bUL, MemoryType.Other, "WP")] // P|R/W|PWT|PAT(7)|XD: index 5 = PA5 = WP
+    [InlineData(3, 0x800f_edcb_a987_609bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PCD|PAT(7)|XD: index 7 = PA7 = WT
+    [InlineData(3, 0x800f_edcb_a987_601bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|XD: index 3 = PA3 = UC
+    [InlineData(2, 0x800f_edcb_a980_009bUL, MemoryType.Device, "UC")] // P|R/W|PWT|PCD|PS|XD: bit 7 is PS, index 3 = UC
+    [InlineData(2, 0x800f_edcb_a980_109bUL, MemoryType.Other, "WT")] // P|R/W|PWT|PCD|PS|PAT(12)|XD: index 7 = PA7 = WT
+    [InlineData(1, 0x800f_edcb_8000_108bUL, MemoryType.Other, "WP")] // P|R/W|PWT|PS|PAT(12)|XD: index 5 = PA5 = WP
+    [InlineData(1, 0x800f_edcb_8000_1093UL, MemoryType.NormalUncached, "UC-")] // P|R/W|PCD|PS|PAT(12)|XD: index 6 = PA6 = UC-
+    public void Pat_index_selects_the_entry_of_a_given_PAT(int leafLevel, ulong leaf, MemoryType memory, string name) =>
+        Expect.Permissions(
+            new X86_64Walker(LinuxPat), WithLeaf(leafLevel, leaf), Root, Va, "rw-", "---",
+            Expected(leafLevel, memory) with { MemoryName = name }, leafLevel);
+
+    [Fact]
+    public void Bit_12_of_a_4K_PTE_is_an_address_bit_not_the_PAT_bit() =>
+        Expect.Translates(
+            new X86_64Walker(LinuxPat), WithLeaf(3, 0x800f_edcb_a987_7003), Root, Va, Access.Read, Privilege.Supervisor,
+            new Translation(0x000f_edcb_a987_7abc, 0x1000, MemoryType.NormalCacheable) { MemoryName = "WB" }); // frame 0xf_edcb_a987_7000, index 0
+
+    // §4.8: the leaf's A (bit 5) and D (bit 6) are reported as found; neither ever faults. 4K PTE P|R/W|U/S and 2M PDE
+    // P|R/W|U/S|PS, WB.
+    [Theory]
+    [InlineData(3, 0x000f_edcb_a987_6007UL, false, false)]
+    [InlineData(3, 0x000f_edcb_a987_6027UL, true, false)] // A
+    [InlineData(3, 0x000f_edcb_a987_6067UL, true, true)] // A|D
+    [InlineData(3, 0x000f_edcb_a987_6047UL, false, true)] // D without A: legal, the processor never writes it
+    [InlineData(2, 0x000f_edcb_a980_0087UL, false, false)]
+    [InlineData(2, 0x000f_edcb_a980_00a7UL, true, false)] // A
+    [InlineData(2, 0x000f_edcb_a980_00e7UL, true, true)] // A|D
+    [InlineData(1, 0x000f_edcb_8000_00e7UL, true, true)] // 1G A|D
+    public void Accessed_and_dirty_are_reported(int leafLevel, ulong leaf, bool accessed, bool dirty)
+    {
+        Translation basic = Expected(leafLevel, MemoryType.NormalCacheable);
+        var expected = new Translation(basic.Pa, basic.PageSize, basic.Memory, "WB", accessed, dirty);
+        foreach (Access access in new[] { Access.Read, Access.Write })
+        {
+            Expect.TranslatesExactly(Walker, WithLeaf(leafLevel, leaf), Root, Va, access, Privilege.User, expected);
+        }
+    }
+
+    // Tables 4-15 to 4-20: bits 51:M of every entry are reserved. With MAXPHYADDR = 46, bit 46 (0x4000_0000_0000) set
+    // at one level of the path faults there (RSVD); bit 45 is still an address bit.
+    [Theory]
+    [InlineData(0, 0x0000_4000_0000_2007UL)] // PML4E
+    [InlineData(1, 0x0000_4000_0000_3007UL)] // PDPTE pointing to a PD
+    [InlineData(2, 0x0000_4000_0000_4007UL)] // PDE pointing to a PT
+    [InlineData(3, 0x0000_4000_0000_5007UL)] // 4K PTE
+    [InlineData(2, 0x0008_0000_0020_0087UL)] // 2M PDE with bit 51
+    [InlineData(1, 0x0000_4000_4000_0087UL)] // 1G PDPTE with bit 46
+    public void Address_bits_at_and_above_MAXPHYADDR_are_reserved(int level, ulong entry)
+    {
+        var walker = new X86_64Walker(X86_64Walker.PowerOnPat, maxPhysAddr: 46);
+        bool leaf = level == 3 || (entry & 0x80) != 0;
+        FrameMemory memory = leaf
+            ? WithLeaf(level, entry)
+            : WithLeaf(3, 0x0000_0000_0000_5007, // PTE P|R/W|U/S at 0x5000
+                level == 0 ? entry : Pml4e, level == 1 ? entry : Pdpte, level == 2 ? entry : Pde);
+        Expect.FaultsAlways(walker, memory, Root, Va, level, "MAXPHYADDR");
+    }
+
+    [Fact]
+    public void Address_bits_below_MAXPHYADDR_translate() =>
+        Expect.Permissions(
+            new X86_64Walker(X86_64Walker.PowerOnPat, maxPhysAddr: 46),
+            WithLeaf(3, 0x0000_2000_0000_5007), Root, Va, "rw-", "rwx", // PTE P|R/W|U/S, frame 0x2000_0000_5000 (bit 45)
+            new Translation(0x0000_2000_0000_5abc, 0x1000, MemoryType.NormalCacheable), 3);
+
+    // With IA32_EFER.NXE = 0, bit 63 is reserved in every entry (Tables 4-15 to 4-20), not XD.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Bit_63_is_reserved_without_NXE(int level)
+    {
+        ulong[] path = [Pml4e, Pdpte, Pde, 0x000f_edcb_a987_6007];
+        path[level] |= 1UL << 63;
+        var walker = new X86_64Walker(X86_64Walker.PowerOnPat, executeDisableEnabled: false);
+        Expect.FaultsAlways(walker, WithLeaf(3, path[3], path[0], path[1], path[2]), Root, Va, level, "NXE=0");
+    }
+
+    [Fact]
+    public void Without_NXE_nothing_forbids_fetches_but_SMEP() =>
+        Expect.Permissions(
+            new X86_64Walker(X86_64Walker.PowerOnPat, executeDisableEnabled: false),
+            WithLeaf(3, 0x000f_edcb_a987_6003), Root, Va, "rwx", "---", Expected(3, MemoryType.NormalCacheable), 3);
+
+    // §11.12.2 and Table 11-10: each PA field holds 00H, 01H, 04H..07H; WRMSR with anything else raises #GP.
+    [Theory]
+    [InlineData(0x0007_0406_0207_0406UL)] // PA3 = 02H
+    [InlineData(0x0007_0406_0007_0306UL)] // PA1 = 03H
+    [InlineData(0x0807_0406_0007_0406UL)] // PA7 = 08H (a reserved bit of the field)
+    [InlineData(0x0007_0406_0007_040eUL)] // PA0 = 0EH
+    public void Reserved_PAT_encodings_are_refused(ulong pat) =>
+        Assert.Throws<ArgumentException>(() => new X86_64Walker(pat));
+
+    [Theory]
+    [InlineData(31)]
+    [InlineData(53)]
+    public void MAXPHYADDR_must_be_32_to_52(int maxPhysAddr) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new X86_64Walker(X86_64Walker.PowerOnPat, maxPhysAddr));
+
+    [Fact]
+    public void Defaults_are_the_power_on_PAT_52_bits_and_NXE()
+    {
+        Assert.Equal(0x0007_0406_0007_0406UL, Walker.Pat);
+        Assert.Equal(52, Walker.MaxPhysAddr);
+        Assert.True(Walker.ExecuteDisableEnabled);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new X86_64Walker(X86_64Walker.PowerOnPat, 40)
+            .Translate(new FrameMemory(), 1UL << 40, Va, Access.Read, Privilege.User)); // the root, too, lies below 2^MAXPHYADDR
+    }
+
+
 
     // §4.6: U/S, R/W and XD combine over every level, not only the leaf.
     [Theory]
