@@ -32,7 +32,7 @@ var result = Campaign.Run(opts, Console.Out, terminal: !Console.IsOutputRedirect
 
 Console.WriteLine();
 Console.WriteLine($"Checked {result.Ops:N0} operations in {result.Sequences:N0} sequences in {result.Seconds:N1} s: {result.Ops / result.Seconds:N0} ops/s "
-    + "(each op run on Impl and Model, then the whole mapping state and frame accounting compared, and the walkers run).");
+    + $"(each op run on Impl and Model, then the whole mapping state and frame accounting compared{(opts.Walkers ? ", and the hardware walkers run" : "")}).");
 Console.WriteLine();
 var total = result.Total.ByOutcome;
 var results = total.Keys.Select(k => k.Result).Distinct().OrderBy(r => r == "Ok" ? "" : r, StringComparer.Ordinal).ToArray();
