@@ -3,59 +3,87 @@ using PageTableModel;
 
 namespace PageTableMultiarch.Harness;
 
-/// <summary>What a run counted, for summaries.</summary>
+/// <summary>What a run counted: operations by kind and result, and operation addresses by <see cref="Coverage.AddressClass"/>.</summary>
 public sealed class RunStats
 {
-    private static readonly int KindCount = Enum.GetValues<OpKind>().Length;
-
     public long Sequences;
     public long Ops;
 
-    // Counts per result text ("Ok" or the error's name), one per operation kind.
-    private readonly Dictionary<string, long[]> _counts = new(StringComparer.Ordinal);
+    private readonly Dictionary<(OpKind Kind, string Result), long> _byOutcome = [];
+    private readonly Dictionary<string, long> _byAddressClass = new(StringComparer.Ordinal);
 
-    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A fresh dictionary.</summary>
-    public Dictionary<(OpKind Kind, string Result), long> ByOutcome
-    {
-        get
-        {
-            var byOutcome = new Dictionary<(OpKind Kind, string Result), long>();
-            foreach (var (result, byKind) in _counts)
-                for (int k = 0; k < byKind.Length; k++)
-                    if (byKind[k] != 0) byOutcome[((OpKind)k, result)] = byKind[k];
-            return byOutcome;
-        }
-    }
+    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A copy.</summary>
+    public Dictionary<(OpKind Kind, string Result), long> ByOutcome => new(_byOutcome);
 
-    public void Add(OpKind kind, Outcome outcome)
+    /// <summary>Operations counted by the class of their address. A copy.</summary>
+    public Dictionary<string, long> ByAddressClass => new(_byAddressClass, StringComparer.Ordinal);
+
+    public void Add(TableKind table, PageOp op, Outcome outcome)
     {
         Ops++;
-        CountsOf(outcome.Error ?? "Ok")[(int)kind]++;
+        var key = (op.Kind, outcome.Error ?? "Ok");
+        _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + 1;
+        string cls = Coverage.AddressClass(table, op.Address);
+        _byAddressClass[cls] = _byAddressClass.GetValueOrDefault(cls) + 1;
     }
 
     public void Merge(RunStats other)
     {
         Sequences += other.Sequences;
         Ops += other.Ops;
-        foreach (var (result, byKind) in other._counts)
-        {
-            var mine = CountsOf(result);
-            for (int k = 0; k < byKind.Length; k++) mine[k] += byKind[k];
-        }
+        foreach (var (key, n) in other._byOutcome) _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + n;
+        foreach (var (key, n) in other._byAddressClass) _byAddressClass[key] = _byAddressClass.GetValueOrDefault(key) + n;
+    }
+}
+
+/// <summary>
+/// The two arenas a run uses: the main one (Impl's table and the peer it copies from) and a small foreign one (a
+/// table <see cref="CopyFromOp"/> must refuse). A caller that runs many sequences keeps one pair and passes it in
+/// <see cref="RunOptions.Arenas"/>: every run starts by making both fresh with <see cref="FrameArena.Reset"/>, or, when
+/// a faulty table left frames in use, with new arenas.
+/// </summary>
+public sealed class RunArenas(int mainFrames) : IDisposable
+{
+    public const ulong MainBase = 0x8000_0000, ForeignBase = 0x4000_0000;
+    public const int ForeignFrames = 4;
+
+    public FrameArena Main { get; private set; } = new(new PhysAddr(MainBase), mainFrames);
+
+    public FrameArena Foreign { get; private set; } = new(new PhysAddr(ForeignBase), ForeignFrames);
+
+    /// <summary>Puts both arenas into the state of new ones.</summary>
+    public void MakeFresh()
+    {
+        Main = Fresh(Main);
+        Foreign = Fresh(Foreign);
     }
 
-    private long[] CountsOf(string result)
+    private static FrameArena Fresh(FrameArena arena)
     {
-        if (!_counts.TryGetValue(result, out var counts)) _counts.Add(result, counts = new long[KindCount]);
-        return counts;
+        if (!arena.IsDisposed && arena.InUse == 0)
+        {
+            arena.Reset();
+            return arena;
+        }
+        arena.Dispose();
+        return new FrameArena(arena.BasePaddr, arena.FrameCount);
+    }
+
+    public void Dispose()
+    {
+        Main.Dispose();
+        Foreign.Dispose();
     }
 }
 
 /// <summary>Options of a run.</summary>
 public sealed record RunOptions
 {
-    /// <summary>Frames in the arena. The default is large enough that NoMemory never happens.</summary>
+    /// <summary>Frames in the main arena. The default is large enough that NoMemory never happens.</summary>
     public int ArenaFrames { get; init; } = 4096;
+
+    /// <summary>Arenas to reuse (made fresh before the run); null: new arenas of <see cref="ArenaFrames"/> frames for this run.</summary>
+    public RunArenas? Arenas { get; init; }
 
     /// <summary>When true, NoMemory from Impl is allowed: the model is not stepped and the state must be unchanged.</summary>
     public bool TolerateNoMemory { get; init; }
@@ -98,26 +126,24 @@ public static class Equivalence
     public static RunStats Run(TableKind kind, IReadOnlyList<PageOp> ops, RunOptions? options = null)
     {
         options ??= RunOptions.Default;
-        var arenas = ArenaCache.Rent(options.ArenaFrames);
-        bool passed = false;
+        var arenas = options.Arenas ?? new RunArenas(options.ArenaFrames);
         try
         {
-            var stats = RunIn(arenas, kind, ops, options);
-            passed = true;
-            return stats;
+            if (arenas.Main.FrameCount != options.ArenaFrames)
+                throw new ArgumentException($"The reused main arena has {arenas.Main.FrameCount} frames, the options ask for {options.ArenaFrames}.", nameof(options));
+            arenas.MakeFresh();
+            return RunIn(arenas.Main, arenas.Foreign, kind, ops, options);
         }
         finally
         {
-            ArenaCache.Return(arenas, passed);
+            if (options.Arenas is null) arenas.Dispose();
         }
     }
 
-    private static RunStats RunIn(ArenaCache.Pair arenas, TableKind kind, IReadOnlyList<PageOp> ops, RunOptions options)
+    private static RunStats RunIn(FrameArena arena, FrameArena foreignArena, TableKind kind, IReadOnlyList<PageOp> ops, RunOptions options)
     {
         var stats = new RunStats { Sequences = 1 };
         var factory = options.ImplFactory ?? Tables.CreateImpl;
-        var arena = arenas.Main;
-        var foreignArena = arenas.Foreign;
         var model = new ReferenceModel(Tables.ModelArch(kind));
         var peerModel = new ReferenceModel(Tables.ModelArch(kind));
         IImplTable? impl = null, peer = null, foreign = null;
@@ -142,18 +168,18 @@ public static class Equivalence
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
                     // The model is not stepped, so its state is still the state before this step.
-                    stats.Add(op.Kind, implOut);
-                    CheckState(kind, done, impl, model, "after NoMemory (must be unchanged)");
+                    stats.Add(kind, op, implOut);
+                    CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
-                stats.Add(op.Kind, implOut);
+                stats.Add(kind, op, implOut);
                 if (implOut != modelOut)
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
-                    int owned = CheckState(kind, done, impl, model, "state")
-                        + (peer is IStateWalker peerWalker ? peerWalker.WalkStateCached(out _) : peer.OwnedTableFrames());
+                    CompareState(kind, done, impl, model, "state");
+                    int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
                     if (arena.InUse != owned)
                         throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
                 }
@@ -163,9 +189,8 @@ public static class Equivalence
             impl.Dispose();
             peer.Dispose();
             foreign.Dispose();
-            long allocated = arena.TotalAllocated - arenas.MainAllocatedAtStart, freed = arena.TotalFreed - arenas.MainFreedAtStart;
-            if (arena.InUse != 0 || allocated != freed)
-                throw Fail(kind, done, $"after Dispose {arena.InUse} frames are still in use ({allocated} allocated, {freed} freed)");
+            if (arena.InUse != 0 || arena.TotalAllocated != arena.TotalFreed)
+                throw Fail(kind, done, $"after Dispose {arena.InUse} frames are still in use ({arena.TotalAllocated} allocated, {arena.TotalFreed} freed)");
             if (foreignArena.InUse != 0)
                 throw Fail(kind, done, $"after Dispose the foreign arena still has {foreignArena.InUse} frames in use");
             return stats;
@@ -179,47 +204,11 @@ public static class Equivalence
         }
     }
 
-    /// <summary>
-    /// Compares Impl's whole mapping state (its leaves, found by <c>Walk</c>) with the model's and returns the table
-    /// frames Impl owns (<see cref="IImplTable.OwnedTableFrames"/>); throws at a difference.
-    /// </summary>
-    /// <remarks>
-    /// The check is that Impl's leaves, in walk order, equal the model's mappings sorted by address. It is done
-    /// without text or sorting: the walk's addresses must strictly increase, the counts must be equal, and each leaf
-    /// must equal the model's mapping at its address (address, size and <see cref="Tables.FlagCode(MappingFlags)"/>,
-    /// which is equal exactly when the flag texts are). Distinct addresses make that a one-to-one match of two sorted
-    /// lists, so it holds exactly when the lists are equal. On a difference the leaves are compared again as text,
-    /// which gives the report.
-    /// </remarks>
-    private static int CheckState(TableKind kind, List<PageOp> done, IImplTable impl, ReferenceModel model, string what)
-    {
-        if (impl is IStateWalker walker)
-        {
-            int owned = walker.WalkStateCached(out var leaves);
-            if (SameState(leaves.Items, model)) return owned;
-            CompareState(kind, done, impl, ModelSide.Leaves(model), what);
-            throw new InvalidOperationException($"Harness bug: the numeric state comparison found a difference the text comparison did not ({kind}, step {done.Count}).");
-        }
-        CompareState(kind, done, impl, ModelSide.Leaves(model), what);
-        return impl.OwnedTableFrames();
-    }
-
-    private static bool SameState(ReadOnlySpan<LeafBits> leaves, ReferenceModel model)
-    {
-        if (leaves.Length != model.MappingCount) return false;
-        for (int i = 0; i < leaves.Length; i++)
-        {
-            ref readonly var leaf = ref leaves[i];
-            if (i > 0 && leaf.Va <= leaves[i - 1].Va) return false;
-            if (!model.TryGetMapping(leaf.Va, out var m) || m.Pa != leaf.Pa || m.Size != leaf.Size || Tables.FlagCode(m.Flags) != leaf.Flags)
-                return false;
-        }
-        return true;
-    }
-
-    private static void CompareState(TableKind kind, List<PageOp> done, IImplTable impl, List<Leaf> expected, string what)
+    /// <summary>Impl's leaves (found by <c>Walk</c>, in address order) must be the model's mappings sorted by address.</summary>
+    private static void CompareState(TableKind kind, List<PageOp> done, IImplTable impl, ReferenceModel model, string what)
     {
         var actual = impl.Leaves();
+        var expected = ModelSide.Leaves(model);
         if (actual.SequenceEqual(expected)) return;
         var sb = new StringBuilder($"{what} differs:");
         var onlyImpl = actual.Except(expected).Take(8).ToList();

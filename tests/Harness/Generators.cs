@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -17,52 +18,30 @@ public static class Generators
     public static Arbitrary<OpSequence> Sequences(TableKind kind, PageSize focusSize, OpKind? focusOp) =>
         Arb.From(SequenceGen(kind, focusSize, focusOp), Shrinker.Shrink);
 
-    // Performance note. Building FsCheck generators costs about as much as running them, so they are built once per
-    // table type, focus size and focus operation (Parts). What a sequence's steps depend on - its address pools and
-    // the targets of earlier steps - is not closed over but read, while sampling, from a per-thread Current, which
-    // the enclosing bind sets right before the generator that reads it runs (FsCheck samples a bind's second half
-    // right after calling its function, on the same thread). Gen.Sized neither splits nor draws from the random
-    // source, so Gen.Sized(_ => Gen.Elements(current array)) samples exactly as Gen.Elements(that array) would: the
-    // random draws, and so the sequences for a seed, are the same as when everything was built afresh per step.
-
-    public static Gen<OpSequence> SequenceGen(TableKind kind, PageSize focusSize, OpKind? focusOp) =>
-        Parts.For(kind, (ulong)focusSize, focusOp).Sequence;
-
-    /// <summary>What the step generators read while sampling one sequence (see the performance note).</summary>
-    private sealed class Current
+    public static Gen<OpSequence> SequenceGen(TableKind kind, PageSize focusSize, OpKind? focusOp)
     {
-        [ThreadStatic] private static Current? t_current;
-
-        public static Current ForThread => t_current ??= new Current();
-
-        public ulong[] VaPool = [], PaPool = [], Targets = [];
+        var parts = new Parts(kind, (ulong)focusSize, focusOp);
+        var vaPools = Gen.ArrayOf(parts.FreshVa, 5);
+        var paPools = Gen.ArrayOf(parts.FreshPa, 4);
+        return Gen.Sized(n =>
+            from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
+            from vaPool in vaPools
+            from paPool in paPools
+            from ops in Steps(parts, vaPool, paPool, length)
+            select new OpSequence(kind, ops));
     }
 
-    private static Gen<ulong> ElementOf(Func<Current, ulong[]> array) => Gen.Sized(_ => Gen.Elements(array(Current.ForThread)));
-
-    /// <summary>The generators of one table type, focus page size and focus operation.</summary>
+    /// <summary>The generators of one table type, focus page size and focus operation that do not depend on a sequence's pools.</summary>
     private sealed class Parts
     {
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TableKind, ulong, OpKind?), Parts> Cache = new();
-
-        public static Parts For(TableKind kind, ulong focus, OpKind? focusOp) =>
-            Cache.GetOrAdd((kind, focus, focusOp), k => new Parts(k.Item1, k.Item2, k.Item3));
-
         public readonly ulong Focus;
         public readonly OpKind? FocusOp;
         public readonly Gen<ulong> FreshVa, FreshPa, RegionSize, Scramble, QueryOffset, CopySize, PoolStep;
-        public readonly Gen<ulong> VaFromPool, VaNext, VaPlusPage, Pa;
         public readonly Gen<PageSize> Size;
-        public readonly Gen<bool> AllowHuge, Flush, Contiguous;
+        public readonly Gen<bool> AllowHuge, Flush, Contiguous, AlignLarger;
         public readonly Gen<CopySource> CopySource;
 
-        /// <summary>A step's generator when earlier steps left no targets, and when they did.</summary>
-        public readonly Gen<PageOp> OpWithoutTargets, OpWithTargets;
-
-        public readonly Gen<OpSequence> Sequence;
-        private readonly Dictionary<int, Gen<PageOp[]>> _steps = [];
-
-        private Parts(TableKind kind, ulong focus, OpKind? focusOp)
+        public Parts(TableKind kind, ulong focus, OpKind? focusOp)
         {
             var s = AddressSpace.For(kind);
             Focus = focus;
@@ -75,96 +54,68 @@ public static class Generators
             AllowHuge = Bool(huge ? 4 : 1, huge ? 1 : 3);
             Flush = Bool(1, 3);
             Contiguous = Bool(1, 1);
+            AlignLarger = Bool(3, 1);
             Scramble = Gen.Frequency((5, Gen.Constant(0UL)), (1, Gen.Constant(K4)), (1, Gen.Constant(focus)));
             QueryOffset = Gen.Elements(0UL, 0x123UL, focus - 8);
             ulong slot = 1UL << (12 + 9 * (s.Levels - 1));
             CopySize = Gen.Elements(K4, G1, slot, 2 * slot, 0UL, K4 + 1);
             CopySource = Gen.Frequency((8, Gen.Constant(Harness.CopySource.Peer)), (1, Gen.Constant(Harness.CopySource.Self)), (1, Gen.Constant(Harness.CopySource.Foreign)));
             PoolStep = Pick((1, 1), (1, 2));
+        }
 
-            // Addresses from the pools (and targets), read from Current; physical addresses never aim at targets.
-            var vaElement = ElementOf(c => c.VaPool);
-            VaFromPool = vaElement;
-            VaNext = from v in vaElement from k in PoolStep select unchecked(v + k * focus);
-            VaPlusPage = from v in vaElement select unchecked(v + K4);
-            var paElement = ElementOf(c => c.PaPool);
-            Pa = Gen.Frequency(
-                (0, Gen.Constant(0UL)), // no targets for physical addresses
-                (12, paElement),
-                (2, from v in paElement from k in PoolStep select unchecked(v + k * focus)),
-                (1, from v in paElement select unchecked(v + K4)),
+        /// <summary>A physical address from the pool (moved by one or two focus pages or by 4K), or a fresh one.</summary>
+        public Gen<ulong> Pa(ulong[] paPool)
+        {
+            var element = Gen.Elements(paPool);
+            return Gen.Frequency(
+                (12, element),
+                (2, from v in element from k in PoolStep select unchecked(v + k * Focus)),
+                (1, from v in element select unchecked(v + K4)),
                 (2, FreshPa));
-            OpWithoutTargets = Op(this, VaGen(this, Gen.Constant(0UL), 0));
-            OpWithTargets = Op(this, VaGen(this, ElementOf(c => c.Targets), 12));
-
-            var vaPool = Gen.ArrayOf(FreshVa, 5);
-            var paPool = Gen.ArrayOf(FreshPa, 4);
-            Sequence = Gen.Sized(n =>
-                from length in Gen.Choose(Math.Max(1, n / 2), Math.Max(1, n))
-                from vaPoolValue in vaPool
-                from paPoolValue in paPool
-                from ops in StartSteps(vaPoolValue, paPoolValue, length)
-                select new OpSequence(kind, ops));
         }
 
-        private Gen<PageOp[]> StartSteps(ulong[] vaPool, ulong[] paPool, int length)
+        /// <summary>
+        /// A virtual address for a step: mostly from the sequence's pool or an earlier step's target, sometimes a pool
+        /// address moved by one or two focus pages or by 4K, sometimes a fresh one.
+        /// </summary>
+        public Gen<ulong> Va(ulong[] vaPool, ulong[] targets)
         {
-            var current = Current.ForThread;
-            current.VaPool = vaPool;
-            current.PaPool = paPool;
-            lock (_steps)
+            var element = Gen.Elements(vaPool);
+            var choices = new List<(int, Gen<ulong>)>
             {
-                if (!_steps.TryGetValue(length, out var steps)) _steps[length] = steps = Steps(this, length);
-                return steps;
-            }
-        }
-    }
-
-    /// <summary>The steps so far and the addresses they mapped (<see cref="Targets"/>), shared when unchanged.</summary>
-    private sealed record StepsSoFar(PageOp[] Done, int Count, ulong[] Targets)
-    {
-        public static readonly StepsSoFar None = new([], 0, []);
-
-        public StepsSoFar Then(PageOp op)
-        {
-            var done = Done;
-            if (Count == done.Length || done[Count] is not null)
-            {
-                // Full, or another branch already extended this array: copy (generators may run more than once).
-                done = new PageOp[Math.Max(8, 2 * Count)];
-                Array.Copy(Done, done, Count);
-            }
-            done[Count] = op;
-            var targets = Targets;
-            var more = TargetsOf(op);
-            if (more.Length > 0) targets = [.. Targets, .. more];
-            return new StepsSoFar(done, Count + 1, targets);
+                (12, element),
+                (2, from v in element from k in PoolStep select unchecked(v + k * Focus)),
+                (1, from v in element select unchecked(v + K4)),
+                (2, FreshVa),
+            };
+            if (targets.Length > 0) choices.Add((12, Gen.Elements(targets)));
+            return Gen.Frequency(choices.ToArray());
         }
     }
 
     /// <summary>
     /// Generates the steps one after another, so that each can aim at the virtual addresses earlier steps
-    /// mapped (their starts, and the second page of each): unmaps, queries and protections then hit real
+    /// mapped (their starts, the second page of each huge page and the last page of each region): unmaps, queries and protections then hit real
     /// mappings, and maps collide with them.
     /// </summary>
-    private static Gen<PageOp[]> Steps(Parts parts, int length)
+    private static Gen<PageOp[]> Steps(Parts parts, ulong[] vaPool, ulong[] paPool, int length)
     {
-        Gen<StepsSoFar> steps = Gen.Constant(StepsSoFar.None);
+        var pa = parts.Pa(paPool);
+        Gen<(ImmutableList<PageOp> Done, ulong[] Targets)> steps = Gen.Constant((ImmutableList<PageOp>.Empty, Array.Empty<ulong>()));
         for (int i = 0; i < length; i++)
         {
-            steps = steps.SelectMany(done =>
-            {
-                Current.ForThread.Targets = done.Targets;
-                return (done.Targets.Length > 0 ? parts.OpWithTargets : parts.OpWithoutTargets).Select(op => done.Then(op));
-            });
+            steps = steps.SelectMany(sofar =>
+                Op(parts, parts.Va(vaPool, sofar.Targets), pa).Select(op => (sofar.Done.Add(op), (ulong[])[.. sofar.Targets, .. TargetsOf(op)])));
         }
-        return steps.Select(s => s.Done.AsSpan(0, s.Count).ToArray());
+        return steps.Select(s => s.Done.ToArray());
     }
 
     private static ulong[] TargetsOf(PageOp op)
     {
         // Only steps whose arguments could succeed: aiming at failed maps would mostly miss.
-        if (op is MapOp m && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0) return [m.Va];
+        // A huge page's second 4K page too: unmaps, protections and remaps there must answer MappedToHugePage.
+        if (op is MapOp m && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0)
+            return m.Size == PageSize.Size4K ? [m.Va] : [m.Va, unchecked(m.Va + K4)];
         if (op is MapRegionOp r && r.Size is > 0 and < 1UL << 40 && r.Flags.IsValidForMapping() && ((r.Va | r.Size) & (K4 - 1)) == 0)
             return [r.Va, unchecked(r.Va + r.Size - K4)];
         return [];
@@ -187,7 +138,8 @@ public static class Generators
         var anchor = Gen.Frequency(
             (5, Gen.Constant(s.Low)), (2, Gen.Constant(s.Mid)), (2, Gen.Constant(s.LowTop)),
             (2, Gen.Constant(s.HighBottom)), (3, Gen.Constant(s.HighTop)), (1, Gen.Constant(s.SlotEdge)),
-            (1, Gen.Constant(s.NonCanonical)), (1, Raw64.Select(v => v & ~(K4 - 1))));
+            (1, Gen.Constant(s.NonCanonical)), (1, Raw64.Select(v => v & ~(K4 - 1))),
+            (3, OneBitFlipped(s)));
         // Rare: the first non-canonical address and a random one; LowTop + 2G and HighTop + 2G also leave
         // the canonical range (or wrap past 2^64) through the offset below.
         var offset = Offset(focus);
@@ -195,6 +147,15 @@ public static class Generators
                from off in offset
                select unchecked(a + off);
     }
+
+    /// <summary>
+    /// A canonical anchor with one bit from the top of the virtual width (V-1) to 63 flipped: non-canonical, and
+    /// accepted by a canonical check that ignores that bit (<see cref="Coverage.AddressClass"/> counts each bit).
+    /// </summary>
+    public static Gen<ulong> OneBitFlipped(AddressSpace s) =>
+        from anchor in Gen.Elements(s.Low, s.Mid, s.HighBottom, s.HighTop)
+        from bit in Gen.Choose(s.VaBits - 1, 63)
+        select anchor ^ (1UL << bit);
 
     /// <summary>An offset of whole 1G, 2M and 4K steps, biased to keep the focus size's alignment, and rarely a stray byte.</summary>
     private static Gen<ulong> Offset(ulong focus)
@@ -230,22 +191,10 @@ public static class Generators
             (1, Gen.Constant(MappingFlags.Write | MappingFlags.Execute)),
             (1, Gen.Constant(MappingFlags.Read | (MappingFlags)0x40)));
 
-    /// <summary>
-    /// A virtual address for a step: mostly from the sequence's pool (read from <see cref="Current"/>) or an earlier
-    /// step's target, sometimes a pool address moved by one or two focus pages or by 4K, sometimes a fresh one.
-    /// </summary>
-    private static Gen<ulong> VaGen(Parts p, Gen<ulong> target, int targetWeight) =>
-        Gen.Frequency(
-            (targetWeight, target),
-            (12, p.VaFromPool),
-            (2, p.VaNext),
-            (1, p.VaPlusPage),
-            (2, p.FreshVa));
-
     private static Gen<PageSize> SizeFor(ulong focus) =>
         Gen.Frequency(
-            (17, Gen.Constant((PageSize)focus)),
-            (1, Gen.Constant(PageSize.Size4K)), (1, Gen.Constant(PageSize.Size2M)), (1, Gen.Constant(PageSize.Size1G)));
+            (14, Gen.Constant((PageSize)focus)),
+            (2, Gen.Constant(PageSize.Size4K)), (2, Gen.Constant(PageSize.Size2M)), (2, Gen.Constant(PageSize.Size1G)));
 
     private static readonly Gen<int> ZeroToThree = Gen.Choose(0, 3);
 
@@ -261,12 +210,14 @@ public static class Generators
     private static Gen<bool> Bool(int trueWeight, int falseWeight) =>
         Gen.Frequency((trueWeight, Gen.Constant(true)), (falseWeight, Gen.Constant(false)));
 
-    private static Gen<PageOp> Op(Parts c, Gen<ulong> va)
+    private static Gen<PageOp> Op(Parts c, Gen<ulong> va, Gen<ulong> pa)
     {
-        var pa = c.Pa;
 
-        var map = from v in va from pa1 in pa from size in c.Size from f in Flags
-                  select (PageOp)new MapOp(v, pa1, size, f);
+        // A page larger than the focus size is mostly placed aligned (pool addresses are aligned to the focus size
+        // only), so that huge pages also appear, and collide, when the focus is 4K.
+        var map = from v in va from pa1 in pa from size in c.Size from f in Flags from align in c.AlignLarger
+                  let mask = align && (ulong)size > c.Focus ? ~((ulong)size - 1) : ulong.MaxValue
+                  select (PageOp)new MapOp(v & mask, pa1 & mask, size, f);
         var unmap = va.Select(v => (PageOp)new UnmapOp(v));
         var query = from v in va from off in c.QueryOffset
                     select (PageOp)new QueryOp(unchecked(v + off));
@@ -336,22 +287,21 @@ public static class Shrinker
 
     private static IEnumerable<PageOp> Simplify(PageOp op)
     {
-        const MappingFlags R = MappingFlags.Read;
         switch (op)
         {
-            case MapOp m when m.Flags != R && m.Flags.IsValidForMapping():
-                yield return m with { Flags = R };
+            case MapOp m:
+                foreach (var f in FewerBits(m.Flags)) yield return m with { Flags = f };
                 break;
-            case ProtectOp p when p.Flags != R && p.Flags.IsValidForMapping():
-                yield return p with { Flags = R };
+            case ProtectOp p:
+                foreach (var f in FewerBits(p.Flags)) yield return p with { Flags = f };
                 break;
-            case RemapOp r when r.Flags != R && r.Flags.IsValidForMapping():
-                yield return r with { Flags = R };
+            case RemapOp r:
+                foreach (var f in FewerBits(r.Flags)) yield return r with { Flags = f };
                 break;
             case MapRegionOp mr:
                 if (mr.Scramble != 0) yield return mr with { Scramble = 0 };
                 if (mr.FlushByPage) yield return mr with { FlushByPage = false };
-                if (mr.Flags != R && mr.Flags.IsValidForMapping()) yield return mr with { Flags = R };
+                foreach (var f in FewerBits(mr.Flags)) yield return mr with { Flags = f };
                 if (mr.Size > AddressSpace.K4 && mr.Size % AddressSpace.K4 == 0 && mr.Size < 1UL << 40)
                     yield return Generators.Bounded(mr with { Size = mr.Size / 2 & ~(AddressSpace.K4 - 1) });
                 break;
@@ -360,8 +310,18 @@ public static class Shrinker
                 break;
             case ProtectRegionOp pr:
                 if (pr.FlushByPage) yield return pr with { FlushByPage = false };
-                if (pr.Flags != R && pr.Flags.IsValidForMapping()) yield return pr with { Flags = R };
+                foreach (var f in FewerBits(pr.Flags)) yield return pr with { Flags = f };
                 break;
+        }
+    }
+
+    /// <summary>The flags with one set bit cleared, for each set bit, highest first: shrinking ends at the fewest bits that still fail.</summary>
+    public static IEnumerable<MappingFlags> FewerBits(MappingFlags flags)
+    {
+        for (int bit = 7; bit >= 0; bit--)
+        {
+            var one = (MappingFlags)(1 << bit);
+            if ((flags & one) != 0) yield return flags & ~one;
         }
     }
 }

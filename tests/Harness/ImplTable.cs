@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace PageTableMultiarch.Harness;
 
 /// <summary>Impl's table behind a non-generic face, speaking the harness's comparable types.</summary>
@@ -22,7 +20,7 @@ public interface IImplTable : IDisposable
 }
 
 /// <summary>Adapter over <see cref="PageTable64{TMeta, TPte, THandler}"/> with an <see cref="ArenaHandler"/>.</summary>
-public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
+public sealed class ImplTable<TMeta, TPte> : IImplTable
     where TMeta : struct, IPagingMetaData
     where TPte : unmanaged, IGenericPte<TPte>
 {
@@ -142,53 +140,6 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         return collector.Leaves;
     }
 
-    // What the last walk of WalkStateCached read: the table frames it visited (and their bytes), and the borrowed
-    // flag of each present root slot it asked for; and what it found. Walk reads nothing else (apart from whether
-    // the table is disposed), so if all of that is the same now, a walk now would find the same.
-    private readonly List<PhysAddr> _seenFrames = [];
-    private readonly List<(int Index, bool Borrowed)> _seenSlots = [];
-    private readonly LeafBuffer _seenLeaves = new();
-    private byte[] _seenBytes = [];
-    private int _seenOwned = -1;
-
-    unsafe int IStateWalker.WalkStateCached(out LeafBuffer leaves)
-    {
-        leaves = _seenLeaves;
-        if (_seenOwned >= 0 && !_table.IsDisposed && SameAsSeen()) return _seenOwned;
-        _seenOwned = -1;
-        _seenFrames.Clear();
-        _seenSlots.Clear();
-        _seenLeaves.Clear();
-        var root = _table.RootPaddr; // throws when disposed, as Walk does
-        _seenFrames.Add(root);
-        var collector = new RecordingCollector { LeafLevel = TMeta.Levels - 1, Table = _table, Frames = _seenFrames, Slots = _seenSlots, Leaves = _seenLeaves };
-        _table.Walk(int.MaxValue, ref collector);
-        int bytes = _seenFrames.Count * FrameArena.FrameSize;
-        if (_seenBytes.Length < bytes)
-        {
-            if (_seenBytes.Length > 0) ArrayPool<byte>.Shared.Return(_seenBytes);
-            _seenBytes = ArrayPool<byte>.Shared.Rent(bytes);
-        }
-        var arena = _table.Handler.Arena;
-        for (int i = 0; i < _seenFrames.Count; i++)
-            new ReadOnlySpan<byte>(arena.FramePointer(_seenFrames[i]), FrameArena.FrameSize).CopyTo(_seenBytes.AsSpan(i * FrameArena.FrameSize));
-        _seenOwned = collector.Count + 1;
-        return _seenOwned;
-    }
-
-    private unsafe bool SameAsSeen()
-    {
-        var arena = _table.Handler.Arena;
-        for (int i = 0; i < _seenFrames.Count; i++)
-        {
-            var now = new ReadOnlySpan<byte>(arena.FramePointer(_seenFrames[i]), FrameArena.FrameSize);
-            if (!now.SequenceEqual(_seenBytes.AsSpan(i * FrameArena.FrameSize, FrameArena.FrameSize))) return false;
-        }
-        foreach (var (index, borrowed) in _seenSlots)
-            if (_table.IsBorrowedSlot(index) != borrowed) return false;
-        return true;
-    }
-
     public int OwnedTableFrames()
     {
         var counter = new TableCounter { LeafLevel = TMeta.Levels - 1, Table = _table };
@@ -196,13 +147,7 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
         return counter.Count + 1;
     }
 
-    public void Dispose()
-    {
-        _table.Dispose();
-        _seenOwned = -1;
-        if (_seenBytes.Length > 0) ArrayPool<byte>.Shared.Return(_seenBytes);
-        _seenBytes = [];
-    }
+    public void Dispose() => _table.Dispose();
 
     private struct LeafCollector : IWalkVisitor<TPte>
     {
@@ -214,43 +159,7 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
             if (level == LeafLevel || entry.IsHuge)
             {
                 ulong size = 1UL << (12 + 9 * (LeafLevel - level));
-                Leaves.Add(new Leaf(vaddr.Value, entry.Paddr.Value, size, Tables.FlagText(entry.Flags)));
-            }
-        }
-
-        public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
-    }
-
-    /// <summary>
-    /// <see cref="LeafCollector"/> (leaves in numeric form) and <see cref="TableCounter"/> in one walk, also writing
-    /// down what the walk read: the tables it descends into, and the borrowed flags asked for.
-    /// </summary>
-    private struct RecordingCollector : IWalkVisitor<TPte>
-    {
-        public int LeafLevel;
-        public int Count;
-        public PageTable64<TMeta, TPte, ArenaHandler> Table;
-        public List<PhysAddr> Frames;
-        public List<(int, bool)> Slots;
-        public LeafBuffer Leaves;
-        private bool _inBorrowed;
-
-        public void Pre(int level, int index, VirtAddr vaddr, in TPte entry)
-        {
-            if (level == 0)
-            {
-                _inBorrowed = Table.IsBorrowedSlot(index);
-                Slots.Add((index, _inBorrowed));
-            }
-            if (level == LeafLevel || entry.IsHuge)
-            {
-                ulong size = 1UL << (12 + 9 * (LeafLevel - level));
-                Leaves.Add(new LeafBits(vaddr.Value, entry.Paddr.Value, size, Tables.FlagCode(entry.Flags)));
-            }
-            else
-            {
-                Frames.Add(entry.Paddr); // Walk descends into this table
-                if (!_inBorrowed) Count++;
+                Leaves.Add(new Leaf(vaddr.Value, entry.Paddr.Value, size, Tables.ToModel(entry.Flags)));
             }
         }
 
@@ -272,39 +181,6 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable, IStateWalker
 
         public readonly void Post(int level, int index, VirtAddr vaddr, in TPte entry) { }
     }
-}
-
-/// <summary>A leaf in numeric form: flags as <see cref="Tables.FlagCode(MappingFlags)"/>.</summary>
-internal readonly record struct LeafBits(ulong Va, ulong Pa, ulong Size, int Flags);
-
-/// <summary>A reusable list of <see cref="LeafBits"/>.</summary>
-internal sealed class LeafBuffer
-{
-    private LeafBits[] _items = new LeafBits[16];
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<LeafBits> Items => _items.AsSpan(0, Count);
-
-    public void Clear() => Count = 0;
-
-    public void Add(in LeafBits leaf)
-    {
-        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
-        _items[Count++] = leaf;
-    }
-}
-
-/// <summary>What <see cref="Equivalence"/> uses instead of <see cref="IImplTable.Leaves"/> plus <see cref="IImplTable.OwnedTableFrames"/> when a table offers it.</summary>
-internal interface IStateWalker
-{
-    /// <summary>
-    /// Every leaf one <c>Walk</c> finds now (numeric, in walk order) and what <see cref="IImplTable.OwnedTableFrames"/>
-    /// gives now. The walk is repeated only when something it reads has changed since the last call: the bytes of a
-    /// table frame it visited, a borrowed flag it asked for, or whether the table is disposed.
-    /// </summary>
-    int WalkStateCached(out LeafBuffer leaves);
-
 }
 
 /// <summary>Impl and Model disagreed (or Impl broke an invariant of its own).</summary>

@@ -43,6 +43,20 @@ public static class ModelSide
 
     private static Outcome Sized(ModelResult<ulong> r) => r.Error is { } e ? Outcome.Fail(e.ToString()) : new Outcome(null, 0, r.Value);
 
+    /// <summary>
+    /// Runs a sequence on the model alone (with the peer of <see cref="Equivalence.PeerSetup"/>) and counts its results:
+    /// what Impl gives too wherever the equivalence properties pass. Coverage checks use it, as it is far cheaper.
+    /// </summary>
+    public static RunStats Outcomes(TableKind kind, IReadOnlyList<PageOp> ops)
+    {
+        var stats = new RunStats { Sequences = 1 };
+        var model = new ReferenceModel(Tables.ModelArch(kind));
+        var peer = new ReferenceModel(Tables.ModelArch(kind));
+        foreach (var op in Equivalence.PeerSetup(kind)) Apply(peer, op, peer);
+        foreach (var op in ops) stats.Add(kind, op, Apply(model, op, peer));
+        return stats;
+    }
+
     public static List<Leaf> Leaves(ReferenceModel model) =>
-        model.Mappings.Select(m => new Leaf(m.Va, m.Pa, m.Size, Tables.FlagText(m.Flags))).ToList();
+        model.Mappings.Select(m => new Leaf(m.Va, m.Pa, m.Size, m.Flags)).ToList();
 }

@@ -14,6 +14,9 @@ public abstract record PageOp
 {
     public abstract OpKind Kind { get; }
 
+    /// <summary>The virtual address the operation starts at (its <c>va</c>, or <c>start</c> for CopyFrom).</summary>
+    public abstract ulong Address { get; }
+
     public sealed override string ToString() => ToCSharp();
 
     public abstract string ToCSharp();
@@ -48,30 +51,35 @@ public abstract record PageOp
 public sealed record MapOp(ulong Va, ulong Pa, PageSize Size, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Map;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new MapOp({Hex(Va)}, {Hex(Pa)}, PageSize.{Size}, {FlagsCode(Flags)})";
 }
 
 public sealed record UnmapOp(ulong Va) : PageOp
 {
     public override OpKind Kind => OpKind.Unmap;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new UnmapOp({Hex(Va)})";
 }
 
 public sealed record QueryOp(ulong Va) : PageOp
 {
     public override OpKind Kind => OpKind.Query;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new QueryOp({Hex(Va)})";
 }
 
 public sealed record ProtectOp(ulong Va, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Protect;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new ProtectOp({Hex(Va)}, {FlagsCode(Flags)})";
 }
 
 public sealed record RemapOp(ulong Va, ulong Pa, MappingFlags Flags) : PageOp
 {
     public override OpKind Kind => OpKind.Remap;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new RemapOp({Hex(Va)}, {Hex(Pa)}, {FlagsCode(Flags)})";
 }
 
@@ -82,6 +90,7 @@ public sealed record RemapOp(ulong Va, ulong Pa, MappingFlags Flags) : PageOp
 public sealed record MapRegionOp(ulong Va, ulong PaBase, ulong Size, MappingFlags Flags, bool AllowHuge, bool FlushByPage, ulong Scramble, bool Contiguous) : PageOp
 {
     public override OpKind Kind => OpKind.MapRegion;
+    public override ulong Address => Va;
 
     public ulong PaddrOf(ulong va) => unchecked(PaBase + ((va - Va) ^ Scramble));
 
@@ -92,12 +101,14 @@ public sealed record MapRegionOp(ulong Va, ulong PaBase, ulong Size, MappingFlag
 public sealed record UnmapRegionOp(ulong Va, ulong Size, bool FlushByPage) : PageOp
 {
     public override OpKind Kind => OpKind.UnmapRegion;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new UnmapRegionOp({Hex(Va)}, {Hex(Size)}, FlushByPage: {Bool(FlushByPage)})";
 }
 
 public sealed record ProtectRegionOp(ulong Va, ulong Size, MappingFlags Flags, bool FlushByPage) : PageOp
 {
     public override OpKind Kind => OpKind.ProtectRegion;
+    public override ulong Address => Va;
     public override string ToCSharp() => $"new ProtectRegionOp({Hex(Va)}, {Hex(Size)}, {FlagsCode(Flags)}, FlushByPage: {Bool(FlushByPage)})";
 }
 
@@ -107,6 +118,7 @@ public enum CopySource { Peer, Self, Foreign }
 public sealed record CopyFromOp(ulong Start, ulong Size, CopySource Source) : PageOp
 {
     public override OpKind Kind => OpKind.CopyFrom;
+    public override ulong Address => Start;
     public override string ToCSharp() => $"new CopyFromOp({Hex(Start)}, {Hex(Size)}, CopySource.{Source})";
 }
 
@@ -116,13 +128,29 @@ public sealed record CopyFromOp(ulong Start, ulong Size, CopySource Source) : Pa
 /// </summary>
 public sealed record OpSequence(TableKind Table, PageOp[] Ops)
 {
+    /// <summary>
+    /// The pasted test's name: table, length and a hash of the steps (FNV-1a of their C# text), so two different
+    /// counterexamples never collide in <c>Regressions.cs</c>, and the same one always gets the same name.
+    /// </summary>
+    public string TestName
+    {
+        get
+        {
+            uint hash = 2166136261;
+            foreach (var op in Ops)
+                foreach (char ch in op.ToCSharp() + ";")
+                    hash = (hash ^ ch) * 16777619;
+            return $"Regression_{Table}_{Ops.Length}ops_{hash:x8}";
+        }
+    }
+
     public override string ToString()
     {
         var sb = new StringBuilder();
         sb.AppendLine();
         sb.AppendLine("    // Paste into tests/Properties/Regressions.cs:");
         sb.AppendLine("    [Fact]");
-        sb.AppendLine($"    public void Regression_{Table}_{Ops.Length}ops() => Replay.Run(TableKind.{Table},");
+        sb.AppendLine($"    public void {TestName}() => Replay.Run(TableKind.{Table},");
         for (int i = 0; i < Ops.Length; i++)
             sb.AppendLine($"        {Ops[i].ToCSharp()}{(i + 1 < Ops.Length ? "," : ");")}");
         if (Ops.Length == 0) sb.AppendLine("        );");

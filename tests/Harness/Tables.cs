@@ -49,17 +49,9 @@ public static class Tables
     }
 
     /// <summary>A canonical text for flags on either side (names, in a fixed order).</summary>
-    public static string FlagText(MappingFlags f) => ImplFlagTexts[(byte)f];
+    public static string FlagText(MappingFlags f) => PageOp.FlagsCode(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
 
-    public static string FlagText(ModelFlags f) => ModelFlagTexts[(byte)f];
-
-    // Both flag types are bytes: every text is made once, by the definitions below.
-    private static readonly string[] ImplFlagTexts = Enumerable.Range(0, 256).Select(b => MakeFlagText((MappingFlags)b)).ToArray();
-    private static readonly string[] ModelFlagTexts = Enumerable.Range(0, 256).Select(b => MakeFlagText((ModelFlags)b)).ToArray();
-
-    private static string MakeFlagText(MappingFlags f) => PageOp.FlagsCode(f).Replace("MappingFlags.", "", StringComparison.Ordinal);
-
-    private static string MakeFlagText(ModelFlags f)
+    public static string FlagText(ModelFlags f)
     {
         var parts = new List<string>();
         if ((f & ModelFlags.Read) != 0) parts.Add("Read");
@@ -68,36 +60,8 @@ public static class Tables
         if ((f & ModelFlags.User) != 0) parts.Add("User");
         if ((f & ModelFlags.Device) != 0) parts.Add("Device");
         if ((f & ModelFlags.Uncached) != 0) parts.Add("Uncached");
+        if (((byte)f & 0xc0) != 0) parts.Add($"0x{(byte)f & 0xc0:x2}"); // an undefined bit, from Tables.ToModel
         return parts.Count == 0 ? "None" : string.Join(" | ", parts);
-    }
-
-    /// <summary>
-    /// A number for flags on either side, equal for two flag values exactly when their <see cref="FlagText(MappingFlags)"/>
-    /// and <see cref="FlagText(ModelFlags)"/> are equal: the six named flags one at a time (Read 1, Write 2, Execute 4,
-    /// User 8, Device 16, Uncached 32); Impl flags with an undefined bit (printed as a raw number, never equal to a
-    /// model text) get 0x100 plus their raw value. State comparison uses it so that no text is made per leaf.
-    /// </summary>
-    public static int FlagCode(MappingFlags f) => ImplFlagCodes[(byte)f];
-
-    /// <inheritdoc cref="FlagCode(MappingFlags)"/>
-    public static int FlagCode(ModelFlags f) => ModelFlagCodes[(byte)f];
-
-    private static readonly int[] ImplFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((MappingFlags)b)).ToArray();
-    private static readonly int[] ModelFlagCodes = Enumerable.Range(0, 256).Select(b => MakeFlagCode((ModelFlags)b)).ToArray();
-
-    private static int MakeFlagCode(MappingFlags f) =>
-        (f & ~MappingFlags.All) != 0 ? 0x100 | (byte)f : MakeFlagCode(ToModel(f));
-
-    private static int MakeFlagCode(ModelFlags f)
-    {
-        int code = 0; // like its text, other bits are not shown
-        if ((f & ModelFlags.Read) != 0) code |= 1;
-        if ((f & ModelFlags.Write) != 0) code |= 2;
-        if ((f & ModelFlags.Execute) != 0) code |= 4;
-        if ((f & ModelFlags.User) != 0) code |= 8;
-        if ((f & ModelFlags.Device) != 0) code |= 16;
-        if ((f & ModelFlags.Uncached) != 0) code |= 32;
-        return code;
     }
 
     public static string SizeText(ulong size) => size switch
@@ -109,10 +73,10 @@ public static class Tables
     };
 }
 
-/// <summary>A leaf mapping as seen by either side, in one comparable form.</summary>
-public readonly record struct Leaf(ulong Va, ulong Pa, ulong Size, string Flags)
+/// <summary>A leaf mapping as seen by either side, in one comparable form (Impl's flags converted by <see cref="Tables.ToModel"/>).</summary>
+public readonly record struct Leaf(ulong Va, ulong Pa, ulong Size, ModelFlags Flags)
 {
-    public override string ToString() => $"[0x{Va:x} -> 0x{Pa:x} {Tables.SizeText(Size)} {Flags}]";
+    public override string ToString() => $"[0x{Va:x} -> 0x{Pa:x} {Tables.SizeText(Size)} {Tables.FlagText(Flags)}]";
 }
 
 /// <summary>The result of one operation, in one comparable form (error name, or the values).</summary>

@@ -336,4 +336,85 @@ public sealed class FrameArenaTests
         Assert.Same(a, ha.Arena);
         Assert.Throws<ArgumentNullException>(() => new ArenaHandler(null!));
     }
+
+    [Fact]
+    public void ResetReturnsAnArenaToItsFreshState()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 200);
+        Assert.True(arena.TryAllocFrame(out var a));
+        Assert.True(arena.TryAllocFrame(out var b));
+        Assert.True(arena.TryAllocFrame(out var c));
+        arena.WriteUInt64(a + 8, 0x1111);
+        arena.WriteUInt64(c + 0xff8, 0x3333);
+        arena.WriteUInt64(new PhysAddr(0x10_0000 + 130 * 0x1000 + 16), 0x7777); // never allocated: a stray write
+        arena.FreeFrame(b);
+        arena.FreeFrame(a);
+        Assert.True(arena.TryAllocFrame(out var d) && d == a);
+        Assert.Throws<InvalidOperationException>(() => arena.Reset()); // two frames in use
+        arena.FreeFrame(c);
+        arena.FreeFrame(d);
+        Assert.True(arena.TryAllocFrame(out var e) && e == a); // the lowest free frame
+        arena.FreeFrame(e);
+        Assert.Equal(5, arena.TotalAllocated);
+
+        arena.Reset();
+
+        Assert.True(arena.Memory.IndexOfAnyExcept((byte)0) < 0, "every byte is zero again");
+        Assert.Equal(0, arena.InUse);
+        Assert.Equal(0, arena.PeakInUse);
+        Assert.Equal(0, arena.TotalAllocated);
+        Assert.Equal(0, arena.TotalFreed);
+        Assert.Equal(0, arena.FailedAllocations);
+        Assert.True(arena.TryAllocFrame(out var first) && first == arena.BasePaddr);
+        Assert.Equal(1, arena.TotalAllocated);
+        arena.FreeFrame(first);
+        arena.Reset(); // twice in a row is fine
+        Assert.Equal(0, arena.TotalFreed);
+    }
+
+    [Fact]
+    public void ResetClearsEveryFrameReachedSinceTheLastReset()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 300);
+        arena.WriteUInt64(new PhysAddr(0x10_0000 + 299 * 0x1000 + 0xff8), 1); // the very last word
+        arena.Reset();
+        Assert.Equal(0UL, arena.ReadUInt64(new PhysAddr(0x10_0000 + 299 * 0x1000 + 0xff8)));
+        arena.WriteUInt64(new PhysAddr(0x10_0000 + 64 * 0x1000), 2); // below the first reset's reach
+        arena.Reset();
+        Assert.Equal(0UL, arena.ReadUInt64(new PhysAddr(0x10_0000 + 64 * 0x1000)));
+        // Exhausting the arena and resetting it hands out every frame again, lowest first.
+        for (int i = 0; i < 300; i++) Assert.True(arena.TryAllocFrame(out _));
+        Assert.False(arena.TryAllocFrame(out _));
+        for (int i = 299; i >= 0; i--) arena.FreeFrame(new PhysAddr(0x10_0000 + (ulong)i * 0x1000));
+        arena.Reset();
+        for (int i = 0; i < 300; i++) Assert.True(arena.TryAllocFrame(out var p) && p == new PhysAddr(0x10_0000 + (ulong)i * 0x1000));
+    }
+
+    [Fact]
+    public void ResetIsRefusedAfterDispose()
+    {
+        var arena = new FrameArena(new PhysAddr(0x10_0000), 2);
+        arena.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => arena.Reset());
+    }
+
+    [Fact]
+    public void ATableBuiltAfterResetIsTheSameAsInAFreshArena()
+    {
+        byte[] Build(FrameArena arena)
+        {
+            using (var pt = X64PageTable.TryCreate(arena).Value)
+            {
+                Assert.True(pt.Map(new VirtAddr(0x7000), new PhysAddr(0x3000), PageSize.Size4K, MappingFlags.Read | MappingFlags.Write).IsOk);
+                Assert.True(pt.Map(new VirtAddr(0xffff_8000_0020_0000), new PhysAddr(0x40_0000), PageSize.Size2M, MappingFlags.Read).IsOk);
+                return arena.Memory.ToArray();
+            }
+        }
+        using var fresh = new FrameArena(new PhysAddr(0x10_0000), 64);
+        using var reused = new FrameArena(new PhysAddr(0x10_0000), 64);
+        using (var other = X64PageTable.TryCreate(reused).Value)
+            Assert.True(other.MapRegion(new VirtAddr(0x4000_0000), new PhysAddr(0), 0x40_0000, MappingFlags.Read, allowHuge: false, flushTlbByPage: false).IsOk);
+        reused.Reset();
+        Assert.Equal(Build(fresh), Build(reused));
+    }
 }
