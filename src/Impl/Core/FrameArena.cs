@@ -112,6 +112,7 @@ public sealed class FrameArena : IDisposable
         {
             ulong limit = Volatile.Read(ref _limit);
             if (limit == 0) ThrowHelper.Disposed(nameof(FrameArena));
+            // Stryker disable once Equality : the limit is a multiple of 4 KiB, so it never equals int.MaxValue
             if (limit > int.MaxValue)
                 throw new NotSupportedException($"The arena holds 0x{limit:x} bytes, more than one span can show; read it frame by frame with Frame(paddr).");
             return new ReadOnlySpan<byte>(_base, (int)limit);

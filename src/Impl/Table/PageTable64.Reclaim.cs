@@ -40,8 +40,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
         {
             TPte* e = table + i;
             if (level == LeafLevel || !e->IsPresent || e->IsHuge) continue;
-            if (level == 0 && _anyBorrowed && _borrowed.Get(i)) continue; // another table's subtree: not ours to free
             ulong childVa = tableVa | ((ulong)i << shift);
+            if (level == 0 && IsBorrowedAddress(childVa)) continue; // another table's subtree: not ours to free
             PhysAddr child = e->Paddr;
             if (!ReclaimTable(TableOf(child), level + 1, childVa, first, last, rangeIsClear, pending, ref count)) continue;
             if (level == 0 && _shares?[i] is not null)

@@ -80,6 +80,35 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     }
 
     [Fact]
+    public void FromDeviceToNonCacheableIsAMemoryTypeChangeToo()
+    {
+        var device = R | MappingFlags.Device;
+        var uncached = R | MappingFlags.Uncached;
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, device).IsOk);
+        Record();
+        Assert.True(_table.Protect(new VirtAddr(0x1000), uncached).IsOk);
+        ulong before = Page(0x9000, device).Bits, after = Page(0x9000, uncached).Bits;
+        TableEvent[] expected = Bbm && before != after
+            ? [W(before, 0), new(EventKind.FlushPage, 0x1000), W(0, after)]
+            : [W(before, after)];
+        Assert.Equal(expected, Strip(_events));
+    }
+
+    [Fact]
+    public void CopyFromOnATableThatIsNotLiveWritesTheNewEntriesInPlace()
+    {
+        using var other = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(_arena)).Value;
+        _table.Live = false;
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.True(other.Map(new VirtAddr(0x1000), new PhysAddr(0xb000), PageSize.Size4K, R).IsOk);
+        Record();
+        Assert.True(_table.CopyFrom(other, new VirtAddr(0), K4).IsOk);
+        Assert.DoesNotContain(_events, e => e.Kind is EventKind.FlushAll or EventKind.FlushPage || (e.Kind == EventKind.Write && e.New == 0));
+        Assert.Equal(EventKind.Write, _events[0].Kind); // the slot's new entry first, then the old tables go
+        Assert.Equal(TInner.Levels - 1, _events.Count(e => e.Kind == EventKind.Free));
+    }
+
+    [Fact]
     public void ARegionProtectBreaksEachPageWhoseMemoryTypeChanges()
     {
         Assert.True(_table.MapRegion(new VirtAddr(0x1000), new PhysAddr(0x9000), 2 * K4, R, false, false).IsOk);

@@ -185,11 +185,12 @@ public abstract class SafetyTests<TMeta, TPte>
     {
         var arena = NewArena();
         var table = Create(arena);
-        Assert.Throws<ObjectDisposedException>(() => table.MapRegion(new VirtAddr(0x10_0000), v =>
+        var e = Assert.Throws<ObjectDisposedException>(() => table.MapRegion(new VirtAddr(0x10_0000), v =>
         {
             if (v.Value == 0x10_2000) arena.Dispose();
             return new PhysAddr(v.Value);
         }, 8 * K4, R, false, false));
+        Assert.Contains("'s memory", e.ObjectName, StringComparison.Ordinal); // refused by the table before it touched memory
         table.Dispose();
 
         var arena2 = NewArena();
@@ -198,6 +199,20 @@ public abstract class SafetyTests<TMeta, TPte>
         Assert.True(walked.Map(new VirtAddr(0x2000), new PhysAddr(0xa000), PageSize.Size4K, R).IsOk);
         Assert.Throws<ObjectDisposedException>(() => walked.Walk(int.MaxValue, (_, _, _, _) => arena2.Dispose(), null));
         walked.Dispose();
+
+        var arena3 = NewArena();
+        var postWalked = Create(arena3);
+        Assert.True(postWalked.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+        Assert.True(postWalked.Map(new VirtAddr(0x2000), new PhysAddr(0xa000), PageSize.Size4K, R).IsOk);
+        int posts = 0;
+        var afterPost = Assert.Throws<ObjectDisposedException>(() => postWalked.Walk(int.MaxValue, null, (_, _, _, _) =>
+        {
+            posts++;
+            arena3.Dispose();
+        }));
+        Assert.Equal(1, posts); // the walk stopped right after the visitor that released the memory
+        Assert.Contains("'s memory", afterPost.ObjectName, StringComparison.Ordinal);
+        postWalked.Dispose();
     }
 
     // ---- CopyFrom ownership ------------------------------------------------------------------------
@@ -336,6 +351,16 @@ public abstract class SafetyTests<TMeta, TPte>
         Assert.Equal(PagingError.InvalidPhysAddr, PageTable64<TMeta, TPte, SwitchingHandler>.TryCreate(handler).Error);
         handler.UseSecond.Value = false;
         Assert.True(table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, R).IsOk);
+
+        // Half way down: the tables taken from the good arena before the bad frame came are given back.
+        int before = good.InUse;
+        handler.GoodFrames.Value = 1;
+        handler.UseSecond.Value = true;
+        ulong far = 1UL << (TMeta.VaMaxBits - 2); // another root slot: a new table at every level
+        Assert.Equal(PagingError.InvalidPhysAddr, table.Map(new VirtAddr(far), new PhysAddr(0x9000), PageSize.Size4K, R).Error);
+        Assert.Equal(before, good.InUse);
+        Assert.Equal(0, bad.InUse);
+        handler.UseSecond.Value = false;
         table.Dispose();
         Assert.Equal(0, good.InUse);
     }
@@ -356,7 +381,18 @@ public readonly unsafe struct SwitchingHandler(FrameArena first, FrameArena seco
 {
     public System.Runtime.CompilerServices.StrongBox<bool> UseSecond { get; } = new(false);
 
-    public bool TryAllocFrame(out PhysAddr paddr) => (UseSecond.Value ? second : first).TryAllocFrame(out paddr);
+    /// <summary>While <see cref="UseSecond"/> is set, this many frames still come from the first arena.</summary>
+    public System.Runtime.CompilerServices.StrongBox<int> GoodFrames { get; } = new(0);
+
+    public bool TryAllocFrame(out PhysAddr paddr)
+    {
+        if (UseSecond.Value && GoodFrames.Value > 0)
+        {
+            GoodFrames.Value--;
+            return first.TryAllocFrame(out paddr);
+        }
+        return (UseSecond.Value ? second : first).TryAllocFrame(out paddr);
+    }
 
     public void DeallocFrame(PhysAddr paddr) => (second.Contains(paddr) ? second : first).FreeFrame(paddr);
 
