@@ -1,20 +1,30 @@
 using PageTableMultiarch.Harness;
 using Xunit;
 using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace PageTableMultiarch.Hardware;
 
 /// <summary>Sv39 and Sv48 tables on QEMU's riscv64 virt machine (checker: kernels/riscv64).</summary>
-public sealed class RiscVHardwareTests(ITestOutputHelper output)
+public sealed class RiscVHardwareTests(ITestOutputHelper output, QemuFigures figures) : IClassFixture<QemuFigures>
 {
     [Fact]
-    public void Sv39TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv39, output);
+    public void Sv39TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv39, output, figures);
 
     [Fact]
-    public void Sv48TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv48, output);
+    public void Sv48TablesTranslatePermitAndFaultOnQemuAsTheModelSays() => HardwareRun.Expect(TableKind.Sv48, output, figures);
 }
 
 /// <summary>Builds one architecture's tables and checks, boots them, prints the report and asserts every check passed.</summary>
+/// <summary>
+/// Prints each architecture's figure (checks passed of checks run) in the plain <c>dotnet test</c> output, as an xunit
+/// diagnostic message (enabled by xunit.runner.json): test output proper is shown only for failing tests.
+/// </summary>
+public sealed class QemuFigures(IMessageSink sink)
+{
+    public void Report(string line) => sink.OnMessage(new DiagnosticMessage(line));
+}
+
 public static class HardwareRun
 {
     public const int GeneratedPerSize = 4;
@@ -28,11 +38,11 @@ public static class HardwareRun
         return Suite.Run(plan, last, name ?? kind.ToString());
     }
 
-    public static void Expect(TableKind kind, ITestOutputHelper output)
+    public static void Expect(TableKind kind, ITestOutputHelper output, QemuFigures figures)
     {
         SuiteResult result = Run(kind);
         output.WriteLine(result.Report);
-        Console.WriteLine(result.Summary);
+        figures.Report(result.Summary);
         Assert.True(result.AllPassed, $"{result.Summary}; report: {result.ReportFile}\n{FirstLines(result.Report, 60)}");
     }
 
