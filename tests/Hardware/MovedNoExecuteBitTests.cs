@@ -65,11 +65,7 @@ public sealed class MovedNoExecuteBitTests(ITestOutputHelper output)
     {
         SuiteResult result = HardwareRun.Run(TableKind.La64,
             (_, arena) => ImplTable<LA64MetaData, MovedNoExecuteBitLa64Pte>.Create(arena), "La64-moved-nx-bit");
-        output.WriteLine(result.Report);
-        Assert.False(result.AllPassed);
-        string[] failures = result.Report.Split('\n').Where(l => l.StartsWith("! ", StringComparison.Ordinal)).ToArray();
-        Assert.Equal(result.Checks - result.Passed, failures.Length);
-        Assert.True(failures.Length > 100, $"only {failures.Length} checks failed");
+        string[] failures = HardwareRun.ManyFailures(result, output);
         // Every failure is a fetch the model refuses for want of Execute (PNX, ESTAT 0x60000) that QEMU let through: it
         // returns the cell's value, or, where no cell was written (the suite puts cells only where granted accesses
         // go), runs into whatever the frame holds.

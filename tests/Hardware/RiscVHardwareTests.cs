@@ -46,5 +46,17 @@ public static class HardwareRun
         Assert.True(result.AllPassed, $"{result.Summary}; report: {result.ReportFile}\n{FirstLines(result.Report, 60)}");
     }
 
+    /// <summary>The report lines of the checks a deliberately wrong format failed, after asserting that the run failed on
+    /// many checks and that every failed check has its line.</summary>
+    public static string[] ManyFailures(SuiteResult result, ITestOutputHelper output)
+    {
+        output.WriteLine(result.Report);
+        Assert.False(result.AllPassed);
+        string[] failures = result.Report.Split('\n').Where(l => l.StartsWith("! ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(result.Checks - result.Passed, failures.Length);
+        Assert.True(failures.Length > 100, $"only {failures.Length} checks failed");
+        return failures;
+    }
+
     private static string FirstLines(string text, int n) => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("  ", StringComparison.Ordinal) || l.StartsWith("  table", StringComparison.Ordinal)).Take(n));
 }

@@ -215,7 +215,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         var check = new NoAction();
         error = ForEachLeaf(va, size, ref check);
         if (error != 0) return error;
-        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage), Break = TMeta.BreakBeforeMake && Live };
+        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage), BreakBeforeMake = TMeta.BreakBeforeMake && Live };
         ForEachLeaf(va, size, ref protect);
         protect.Flusher.Finish();
         return default(TlbFlushAll<TMeta>);
@@ -292,18 +292,15 @@ public partial class PageTable64<TMeta, TPte, THandler>
     {
         public MappingFlags Flags;
         public PageFlusher Flusher;
-        public bool Break; // break-before-make applies (live table, architecture that needs it)
+        public bool BreakBeforeMake; // applies: a live table of an architecture that needs it
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
             TPte value = *entry;
             value.SetFlags(Flags, huge);
-            if (Break && entry->IsPresent && MemoryTypeDiffers(*entry, value)) // the address stays: only the memory type matters
-            {
-                Write(entry, TPte.Empty);
-                TMeta.FlushTlb(new VirtAddr(va));
-            }
+            if (BreakBeforeMake && entry->IsPresent && MemoryTypeDiffers(*entry, value)) // the address stays: only the memory type matters
+                Break(entry, va);
             Write(entry, value);
             Flusher.Page(va);
         }

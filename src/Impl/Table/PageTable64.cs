@@ -270,12 +270,17 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void ReplaceLeaf(TPte* entry, TPte value, ulong va)
     {
-        if (TMeta.BreakBeforeMake && Live && NeedsBreak(*entry, value))
-        {
-            Write(entry, TPte.Empty);
-            TMeta.FlushTlb(new VirtAddr(va));
-        }
+        if (TMeta.BreakBeforeMake && Live && NeedsBreak(*entry, value)) Break(entry, va);
         Write(entry, value);
+    }
+
+    /// <summary>The break of break-before-make for the leaf at <paramref name="entry"/> mapping <paramref name="va"/>:
+    /// an invalid entry, then the page's invalidation; the caller writes the new entry next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Break(TPte* entry, ulong va)
+    {
+        Write(entry, TPte.Empty);
+        TMeta.FlushTlb(new VirtAddr(va));
     }
 
     /// <summary>Whether changing leaf <paramref name="old"/> into <paramref name="value"/> changes more than permissions.</summary>
