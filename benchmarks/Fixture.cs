@@ -34,11 +34,11 @@ public static class Fixture
 
     /// <summary>The model's description of the architecture behind <typeparamref name="TMeta"/>.</summary>
     public static ArchSpec ModelArch<TMeta>() where TMeta : struct, IPagingMetaData =>
-        typeof(TMeta) == typeof(X64PagingMetaData) ? ArchSpec.X86_64
-        : typeof(TMeta) == typeof(A64PagingMetaData) ? ArchSpec.AArch64
-        : typeof(TMeta) == typeof(Sv39MetaData) ? ArchSpec.Sv39
-        : typeof(TMeta) == typeof(Sv48MetaData) ? ArchSpec.Sv48
-        : typeof(TMeta) == typeof(LA64MetaData) ? ArchSpec.LoongArch64
+        typeof(TMeta) == typeof(X64PagingMetaData) ? ArchSpec.X64
+        : typeof(TMeta) == typeof(A64PagingMetaData) ? ArchSpec.A64
+        : typeof(TMeta) == typeof(Sv39PagingMetaData) ? ArchSpec.Sv39
+        : typeof(TMeta) == typeof(Sv48PagingMetaData) ? ArchSpec.Sv48
+        : typeof(TMeta) == typeof(La64PagingMetaData) ? ArchSpec.La64
         : throw new ArgumentException($"No model architecture for {typeof(TMeta).Name}.");
 
     public static void Check(PagingResult result, string what)

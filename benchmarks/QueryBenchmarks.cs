@@ -6,9 +6,9 @@ namespace PageTableMultiarch.Benchmarks;
 /// <summary>Query of 1 Mi random addresses inside a warm 1 GiB region of 4K pages; time per address.</summary>
 [GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
 [GenericTypeArguments(typeof(A64PagingMetaData), typeof(A64Pte))]
-[GenericTypeArguments(typeof(Sv39MetaData), typeof(Rv64Pte))]
-[GenericTypeArguments(typeof(Sv48MetaData), typeof(Rv64Pte))]
-[GenericTypeArguments(typeof(LA64MetaData), typeof(LA64Pte))]
+[GenericTypeArguments(typeof(Sv39PagingMetaData), typeof(RiscVPte))]
+[GenericTypeArguments(typeof(Sv48PagingMetaData), typeof(RiscVPte))]
+[GenericTypeArguments(typeof(La64PagingMetaData), typeof(La64Pte))]
 [BenchmarkCategory("Query")]
 public class QueryBenchmarks<TMeta, TPte>
     where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>

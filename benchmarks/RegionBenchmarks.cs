@@ -17,9 +17,9 @@ namespace PageTableMultiarch.Benchmarks;
 /// </summary>
 [GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
 [GenericTypeArguments(typeof(A64PagingMetaData), typeof(A64Pte))]
-[GenericTypeArguments(typeof(Sv39MetaData), typeof(Rv64Pte))]
-[GenericTypeArguments(typeof(Sv48MetaData), typeof(Rv64Pte))]
-[GenericTypeArguments(typeof(LA64MetaData), typeof(LA64Pte))]
+[GenericTypeArguments(typeof(Sv39PagingMetaData), typeof(RiscVPte))]
+[GenericTypeArguments(typeof(Sv48PagingMetaData), typeof(RiscVPte))]
+[GenericTypeArguments(typeof(La64PagingMetaData), typeof(La64Pte))]
 [InvocationCount(1)]
 [BenchmarkCategory("Region")]
 public class RegionBenchmarks<TMeta, TPte>

@@ -22,12 +22,12 @@ public sealed class ArchSpec
     }
 
     /// <summary>x86_64, 4 levels: 48-bit VA, 52-bit PA. Read is always implied; Device drops Uncached.</summary>
-    public static readonly ArchSpec X86_64 = new(
-        "X86_64", levels: 4, vaBits: 48, paBits: 52, f => DeviceDropsUncached(f | ModelFlags.Read));
+    public static readonly ArchSpec X64 = new(
+        "X64", levels: 4, vaBits: 48, paBits: 52, f => DeviceDropsUncached(f | ModelFlags.Read));
 
     /// <summary>AArch64, 4 levels: 48-bit VA, 48-bit PA. Device drops Uncached.</summary>
-    public static readonly ArchSpec AArch64 = new(
-        "AArch64", levels: 4, vaBits: 48, paBits: 48, DeviceDropsUncached);
+    public static readonly ArchSpec A64 = new(
+        "A64", levels: 4, vaBits: 48, paBits: 48, DeviceDropsUncached);
 
     /// <summary>RISC-V Sv39, 3 levels: 39-bit VA, 56-bit PA. Device and Uncached are dropped (no Svpbmt).</summary>
     public static readonly ArchSpec Sv39 = new(
@@ -38,11 +38,11 @@ public sealed class ArchSpec
         "Sv48", levels: 4, vaBits: 48, paBits: 56, WithoutMemoryType);
 
     /// <summary>LoongArch64, 4 levels: 48-bit VA, 48-bit PA. Device drops Uncached.</summary>
-    public static readonly ArchSpec LoongArch64 = new(
-        "LoongArch64", levels: 4, vaBits: 48, paBits: 48, DeviceDropsUncached);
+    public static readonly ArchSpec La64 = new(
+        "La64", levels: 4, vaBits: 48, paBits: 48, DeviceDropsUncached);
 
     /// <summary>The five formats, in the order above.</summary>
-    public static readonly IReadOnlyList<ArchSpec> All = [X86_64, AArch64, Sv39, Sv48, LoongArch64];
+    public static readonly IReadOnlyList<ArchSpec> All = [X64, A64, Sv39, Sv48, La64];
 
     /// <summary>The format's name, e.g. <c>Sv39</c>.</summary>
     public string Name { get; }

@@ -49,7 +49,7 @@ public sealed class CheckPlan
         Layout = layout;
         Kind = layout.Kind;
         // AArch64: the MMU's own address rule (TTBR0 for bits 63:48 all 0, TTBR1 for all 1), docs/hardware-checks.md section 4.
-        _walker = Kind == TableKind.A64 ? new AArch64Walker(hardwareAddressRanges: true) : PageTableModel.Hardware.Walkers.For(Kind.ToString());
+        _walker = Kind == TableKind.A64 ? new A64Walker(hardwareAddressRanges: true) : PageTableModel.Hardware.Walkers.For(Kind.ToString());
     }
 
     public Layout Layout { get; }

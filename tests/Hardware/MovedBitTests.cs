@@ -13,15 +13,15 @@ namespace PageTableMultiarch.Hardware;
 public struct MovedUserBitRv64Pte : IGenericPte<MovedUserBitRv64Pte>
 {
     private const ulong MovedUser = 1UL << 8;
-    private Rv64Pte _inner;
+    private RiscVPte _inner;
 
-    private static MovedUserBitRv64Pte Wrap(Rv64Pte inner, bool user) =>
-        new() { _inner = Rv64Pte.FromBits(user ? inner.Bits | MovedUser : inner.Bits) };
+    private static MovedUserBitRv64Pte Wrap(RiscVPte inner, bool user) =>
+        new() { _inner = RiscVPte.FromBits(user ? inner.Bits | MovedUser : inner.Bits) };
 
     public static MovedUserBitRv64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) =>
-        Wrap(Rv64Pte.NewPage(paddr, flags & ~MappingFlags.User, isHuge), (flags & MappingFlags.User) != 0);
+        Wrap(RiscVPte.NewPage(paddr, flags & ~MappingFlags.User, isHuge), (flags & MappingFlags.User) != 0);
 
-    public static MovedUserBitRv64Pte NewTable(PhysAddr paddr) => new() { _inner = Rv64Pte.NewTable(paddr) };
+    public static MovedUserBitRv64Pte NewTable(PhysAddr paddr) => new() { _inner = RiscVPte.NewTable(paddr) };
 
     public static MovedUserBitRv64Pte Empty => default;
 
@@ -33,9 +33,9 @@ public struct MovedUserBitRv64Pte : IGenericPte<MovedUserBitRv64Pte>
 
     public void SetFlags(MappingFlags flags, bool isHuge)
     {
-        Rv64Pte inner = _inner;
+        RiscVPte inner = _inner;
         inner.SetFlags(flags & ~MappingFlags.User, isHuge);
-        this = Wrap(Rv64Pte.FromBits(inner.Bits & ~MovedUser), (flags & MappingFlags.User) != 0);
+        this = Wrap(RiscVPte.FromBits(inner.Bits & ~MovedUser), (flags & MappingFlags.User) != 0);
     }
 
     public readonly ulong Bits => _inner.Bits;
@@ -56,7 +56,7 @@ public sealed class MovedBitTests(ITestOutputHelper output)
     public void QemuCatchesTheMovedUserBitOnSv39()
     {
         SuiteResult result = HardwareRun.Run(TableKind.Sv39,
-            (_, arena) => ImplTable<Sv39MetaData, MovedUserBitRv64Pte>.Create(arena), "Sv39-moved-user-bit");
+            (_, arena) => ImplTable<Sv39PagingMetaData, MovedUserBitRv64Pte>.Create(arena), "Sv39-moved-user-bit");
         string[] failures = HardwareRun.ManyFailures(result, output);
         // Every failure is a user-mode access, a supervisor access to a page mapped User (now a supervisor page), or a
         // load of the value a user-mode store should have written (store values of user checks end in 01).

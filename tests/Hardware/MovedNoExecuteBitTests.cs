@@ -13,15 +13,15 @@ namespace PageTableMultiarch.Hardware;
 public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
 {
     private const ulong MovedNoExecute = 1UL << 59;
-    private LA64Pte _inner;
+    private La64Pte _inner;
 
-    private static MovedNoExecuteBitLa64Pte Wrap(LA64Pte inner, bool noExecute) =>
-        new() { _inner = LA64Pte.FromBits(noExecute ? inner.Bits | MovedNoExecute : inner.Bits) };
+    private static MovedNoExecuteBitLa64Pte Wrap(La64Pte inner, bool noExecute) =>
+        new() { _inner = La64Pte.FromBits(noExecute ? inner.Bits | MovedNoExecute : inner.Bits) };
 
     public static MovedNoExecuteBitLa64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) =>
-        Wrap(LA64Pte.NewPage(paddr, flags | MappingFlags.Execute, isHuge), (flags & MappingFlags.Execute) == 0);
+        Wrap(La64Pte.NewPage(paddr, flags | MappingFlags.Execute, isHuge), (flags & MappingFlags.Execute) == 0);
 
-    public static MovedNoExecuteBitLa64Pte NewTable(PhysAddr paddr) => new() { _inner = LA64Pte.NewTable(paddr) };
+    public static MovedNoExecuteBitLa64Pte NewTable(PhysAddr paddr) => new() { _inner = La64Pte.NewTable(paddr) };
 
     public static MovedNoExecuteBitLa64Pte Empty => default;
 
@@ -31,7 +31,7 @@ public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
     {
         get
         {
-            MappingFlags inner = LA64Pte.FromBits(_inner.Bits & ~MovedNoExecute).Flags;
+            MappingFlags inner = La64Pte.FromBits(_inner.Bits & ~MovedNoExecute).Flags;
             if (inner == MappingFlags.None) return inner; // absent or directory entry
             return (_inner.Bits & MovedNoExecute) != 0 ? inner & ~MappingFlags.Execute : inner;
         }
@@ -41,7 +41,7 @@ public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
 
     public void SetFlags(MappingFlags flags, bool isHuge)
     {
-        LA64Pte inner = LA64Pte.FromBits(_inner.Bits & ~MovedNoExecute);
+        La64Pte inner = La64Pte.FromBits(_inner.Bits & ~MovedNoExecute);
         inner.SetFlags(flags | MappingFlags.Execute, isHuge);
         this = Wrap(inner, (flags & MappingFlags.Execute) == 0);
     }
@@ -64,7 +64,7 @@ public sealed class MovedNoExecuteBitTests(ITestOutputHelper output)
     public void QemuCatchesTheMovedNoExecuteBitOnLa64()
     {
         SuiteResult result = HardwareRun.Run(TableKind.La64,
-            (_, arena) => ImplTable<LA64MetaData, MovedNoExecuteBitLa64Pte>.Create(arena), "La64-moved-nx-bit");
+            (_, arena) => ImplTable<La64PagingMetaData, MovedNoExecuteBitLa64Pte>.Create(arena), "La64-moved-nx-bit");
         string[] failures = HardwareRun.ManyFailures(result, output);
         // Every failure is a fetch the model refuses for want of Execute (PNX, ESTAT 0x60000) that QEMU let through: it
         // returns the cell's value, or, where no cell was written (the suite puts cells only where granted accesses

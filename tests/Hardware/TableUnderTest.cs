@@ -91,9 +91,9 @@ public sealed class TableUnderTest
         {
             PageTable64<X64PagingMetaData, TPte, ArenaHandler> x => TableImage.Of(x),
             PageTable64<A64PagingMetaData, TPte, ArenaHandler> a => TableImage.Of(a),
-            PageTable64<Sv39MetaData, TPte, ArenaHandler> s39 => TableImage.Of(s39),
-            PageTable64<Sv48MetaData, TPte, ArenaHandler> s48 => TableImage.Of(s48),
-            PageTable64<LA64MetaData, TPte, ArenaHandler> la => TableImage.Of(la),
+            PageTable64<Sv39PagingMetaData, TPte, ArenaHandler> s39 => TableImage.Of(s39),
+            PageTable64<Sv48PagingMetaData, TPte, ArenaHandler> s48 => TableImage.Of(s48),
+            PageTable64<La64PagingMetaData, TPte, ArenaHandler> la => TableImage.Of(la),
             _ => throw new NotSupportedException($"no table image for {typeof(TMeta).Name}"),
         };
     }

@@ -118,7 +118,7 @@ public static class HardwareCheck
     public static Action<StepContext> For(TableKind kind, int maxMappings = 12)
     {
         IHardwareWalker walker = kind == TableKind.X64
-            ? new X86_64Walker(PatBitVisiblePat)
+            ? new X64Walker(PatBitVisiblePat)
             : HardwareWalkers.For(kind.ToString());
         return ctx => Check(walker, ctx, maxMappings);
     }

@@ -43,9 +43,9 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable
     private static TableKind KindOf(TableKind given) =>
         typeof(TMeta) == typeof(X64PagingMetaData) ? TableKind.X64
         : typeof(TMeta) == typeof(A64PagingMetaData) ? TableKind.A64
-        : typeof(TMeta) == typeof(Sv39MetaData) ? TableKind.Sv39
-        : typeof(TMeta) == typeof(Sv48MetaData) ? TableKind.Sv48
-        : typeof(TMeta) == typeof(LA64MetaData) ? TableKind.La64
+        : typeof(TMeta) == typeof(Sv39PagingMetaData) ? TableKind.Sv39
+        : typeof(TMeta) == typeof(Sv48PagingMetaData) ? TableKind.Sv48
+        : typeof(TMeta) == typeof(La64PagingMetaData) ? TableKind.La64
         : given;
 
     public TableKind Kind { get; }

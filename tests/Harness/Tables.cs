@@ -15,11 +15,11 @@ public static class Tables
     /// <summary>The model's description of <paramref name="kind"/>.</summary>
     public static ArchSpec ModelArch(TableKind kind) => kind switch
     {
-        TableKind.X64 => ArchSpec.X86_64,
-        TableKind.A64 => ArchSpec.AArch64,
+        TableKind.X64 => ArchSpec.X64,
+        TableKind.A64 => ArchSpec.A64,
         TableKind.Sv39 => ArchSpec.Sv39,
         TableKind.Sv48 => ArchSpec.Sv48,
-        TableKind.La64 => ArchSpec.LoongArch64,
+        TableKind.La64 => ArchSpec.La64,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -28,9 +28,9 @@ public static class Tables
     {
         TableKind.X64 => ImplTable<X64PagingMetaData, X64Pte>.Create(arena),
         TableKind.A64 => ImplTable<A64PagingMetaData, A64Pte>.Create(arena),
-        TableKind.Sv39 => ImplTable<Sv39MetaData, Rv64Pte>.Create(arena),
-        TableKind.Sv48 => ImplTable<Sv48MetaData, Rv64Pte>.Create(arena),
-        TableKind.La64 => ImplTable<LA64MetaData, LA64Pte>.Create(arena),
+        TableKind.Sv39 => ImplTable<Sv39PagingMetaData, RiscVPte>.Create(arena),
+        TableKind.Sv48 => ImplTable<Sv48PagingMetaData, RiscVPte>.Create(arena),
+        TableKind.La64 => ImplTable<La64PagingMetaData, La64Pte>.Create(arena),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

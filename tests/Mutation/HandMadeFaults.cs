@@ -92,84 +92,84 @@ public struct A64BlockIgnored : IPteFault<A64Pte>
 }
 
 // ---- RISC-V: W bit 2, U bit 4, PPN 53:10 (Privileged spec, Sv39/Sv48 PTE format) ----
-public struct RvWriteMoved : IPteFault<Rv64Pte>
+public struct RvWriteMoved : IPteFault<RiscVPte>
 {
     public static string Description => "RISC-V: W (bit 2) moved to RSW bit 8";
-    public static Rv64Pte FromBits(ulong bits) => Rv64Pte.FromBits(bits);
+    public static RiscVPte FromBits(ulong bits) => RiscVPte.FromBits(bits);
     public static ulong Encode(ulong correct) => BitOps.Move(correct, 2, 8);
     public static ulong Decode(ulong stored) => BitOps.Move(stored, 8, 2);
 }
 
-public struct RvMaskShort : IPteFault<Rv64Pte>
+public struct RvMaskShort : IPteFault<RiscVPte>
 {
     public static string Description => "RISC-V: PPN mask stops at bit 52 (bit 53, PA bit 55, dropped)";
-    public static Rv64Pte FromBits(ulong bits) => Rv64Pte.FromBits(bits);
+    public static RiscVPte FromBits(ulong bits) => RiscVPte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct & ~(1UL << 53);
     public static ulong Decode(ulong stored) => stored;
 }
 
-public struct RvPpnShift : IPteFault<Rv64Pte>
+public struct RvPpnShift : IPteFault<RiscVPte>
 {
     public static string Description => "RISC-V: PPN field (53:10) shifted by one (PPN placed at bit 11)";
-    public static Rv64Pte FromBits(ulong bits) => Rv64Pte.FromBits(bits);
+    public static RiscVPte FromBits(ulong bits) => RiscVPte.FromBits(bits);
     public static ulong Encode(ulong correct) => BitOps.AddressShiftedLeft(correct, 0x003f_ffff_ffff_fc00);
     public static ulong Decode(ulong stored) => BitOps.AddressShiftedRight(stored, 0x003f_ffff_ffff_fc00);
 }
 
-public struct RvUserInverted : IPteFault<Rv64Pte>
+public struct RvUserInverted : IPteFault<RiscVPte>
 {
     public static string Description => "RISC-V: U (bit 4) inverted";
-    public static Rv64Pte FromBits(ulong bits) => Rv64Pte.FromBits(bits);
+    public static RiscVPte FromBits(ulong bits) => RiscVPte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct ^ (1UL << 4);
     public static ulong Decode(ulong stored) => stored ^ (1UL << 4);
 }
 
-public struct RvHugeIgnored : IPteFault<Rv64Pte>
+public struct RvHugeIgnored : IPteFault<RiscVPte>
 {
     public static string Description => "RISC-V: a leaf above the last level not recognised as a superpage";
-    public static Rv64Pte FromBits(ulong bits) => Rv64Pte.FromBits(bits);
+    public static RiscVPte FromBits(ulong bits) => RiscVPte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct;
     public static ulong Decode(ulong stored) => stored;
     public static bool IgnoreHuge => true;
 }
 
 // ---- LoongArch64: D bit 1, HUGE bit 6, NX bit 62, PA 47:12 (LoongArch RM Vol. 1 §5.4, §7.5) ----
-public struct LaDirtyMoved : IPteFault<LA64Pte>
+public struct LaDirtyMoved : IPteFault<La64Pte>
 {
     public static string Description => "LoongArch64: D (bit 1, the MMU's write enable) moved to bit 59";
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
     public static ulong Encode(ulong correct) => BitOps.Move(correct, 1, 59);
     public static ulong Decode(ulong stored) => BitOps.Move(stored, 59, 1);
 }
 
-public struct LaMaskShort : IPteFault<LA64Pte>
+public struct LaMaskShort : IPteFault<La64Pte>
 {
     public static string Description => "LoongArch64: address mask stops at bit 46 (bit 47 dropped)";
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct & ~(1UL << 47);
     public static ulong Decode(ulong stored) => stored;
 }
 
-public struct LaAddressShift : IPteFault<LA64Pte>
+public struct LaAddressShift : IPteFault<La64Pte>
 {
     public static string Description => "LoongArch64: address field (47:12) shifted left by one";
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
     public static ulong Encode(ulong correct) => BitOps.AddressShiftedLeft(correct, 0x0000_ffff_ffff_f000);
     public static ulong Decode(ulong stored) => BitOps.AddressShiftedRight(stored, 0x0000_ffff_ffff_f000);
 }
 
-public struct LaNxInverted : IPteFault<LA64Pte>
+public struct LaNxInverted : IPteFault<La64Pte>
 {
     public static string Description => "LoongArch64: NX (bit 62) inverted";
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct ^ (1UL << 62);
     public static ulong Decode(ulong stored) => stored ^ (1UL << 62);
 }
 
-public struct LaHugeIgnored : IPteFault<LA64Pte>
+public struct LaHugeIgnored : IPteFault<La64Pte>
 {
     public static string Description => "LoongArch64: HUGE (bit 6) not written";
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
     public static ulong Encode(ulong correct) => correct & ~(1UL << 6);
     public static ulong Decode(ulong stored) => stored;
 }
@@ -200,21 +200,21 @@ public static class Faults
         F<A64PagingMetaData, A64Pte, A64AddressShift>(TableKind.A64),
         F<A64PagingMetaData, A64Pte, A64UxnInverted>(TableKind.A64),
         F<A64PagingMetaData, A64Pte, A64BlockIgnored>(TableKind.A64),
-        F<Sv39MetaData, Rv64Pte, RvWriteMoved>(TableKind.Sv39),
-        F<Sv39MetaData, Rv64Pte, RvMaskShort>(TableKind.Sv39),
-        F<Sv39MetaData, Rv64Pte, RvPpnShift>(TableKind.Sv39),
-        F<Sv39MetaData, Rv64Pte, RvUserInverted>(TableKind.Sv39),
-        F<Sv39MetaData, Rv64Pte, RvHugeIgnored>(TableKind.Sv39),
-        F<Sv48MetaData, Rv64Pte, RvWriteMoved>(TableKind.Sv48),
-        F<Sv48MetaData, Rv64Pte, RvMaskShort>(TableKind.Sv48),
-        F<Sv48MetaData, Rv64Pte, RvPpnShift>(TableKind.Sv48),
-        F<Sv48MetaData, Rv64Pte, RvUserInverted>(TableKind.Sv48),
-        F<Sv48MetaData, Rv64Pte, RvHugeIgnored>(TableKind.Sv48),
-        F<LA64MetaData, LA64Pte, LaDirtyMoved>(TableKind.La64),
-        F<LA64MetaData, LA64Pte, LaMaskShort>(TableKind.La64),
-        F<LA64MetaData, LA64Pte, LaAddressShift>(TableKind.La64),
-        F<LA64MetaData, LA64Pte, LaNxInverted>(TableKind.La64),
-        F<LA64MetaData, LA64Pte, LaHugeIgnored>(TableKind.La64),
+        F<Sv39PagingMetaData, RiscVPte, RvWriteMoved>(TableKind.Sv39),
+        F<Sv39PagingMetaData, RiscVPte, RvMaskShort>(TableKind.Sv39),
+        F<Sv39PagingMetaData, RiscVPte, RvPpnShift>(TableKind.Sv39),
+        F<Sv39PagingMetaData, RiscVPte, RvUserInverted>(TableKind.Sv39),
+        F<Sv39PagingMetaData, RiscVPte, RvHugeIgnored>(TableKind.Sv39),
+        F<Sv48PagingMetaData, RiscVPte, RvWriteMoved>(TableKind.Sv48),
+        F<Sv48PagingMetaData, RiscVPte, RvMaskShort>(TableKind.Sv48),
+        F<Sv48PagingMetaData, RiscVPte, RvPpnShift>(TableKind.Sv48),
+        F<Sv48PagingMetaData, RiscVPte, RvUserInverted>(TableKind.Sv48),
+        F<Sv48PagingMetaData, RiscVPte, RvHugeIgnored>(TableKind.Sv48),
+        F<La64PagingMetaData, La64Pte, LaDirtyMoved>(TableKind.La64),
+        F<La64PagingMetaData, La64Pte, LaMaskShort>(TableKind.La64),
+        F<La64PagingMetaData, La64Pte, LaAddressShift>(TableKind.La64),
+        F<La64PagingMetaData, La64Pte, LaNxInverted>(TableKind.La64),
+        F<La64PagingMetaData, La64Pte, LaHugeIgnored>(TableKind.La64),
     ];
 
     public static HandMadeFault ByName(string name) => All.Single(f => f.Name == name);

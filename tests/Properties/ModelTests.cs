@@ -19,7 +19,7 @@ public sealed class ModelTests
     private const ModelFlags RWX = ModelFlags.Read | ModelFlags.Write | ModelFlags.Execute;
     private const ModelFlags BadBit = (ModelFlags)64;
 
-    private static readonly ArchSpec X86 = ArchSpec.X86_64;
+    private static readonly ArchSpec X64 = ArchSpec.X64;
 
     // ---------------------------------------------------------------- helpers
 
@@ -65,7 +65,7 @@ public sealed class ModelTests
     [Fact]
     public void Arch_parameters_are_the_spec_table()
     {
-        Assert.Equal(["X86_64", "AArch64", "Sv39", "Sv48", "LoongArch64"], ArchSpec.All.Select(a => a.Name));
+        Assert.Equal(["X64", "A64", "Sv39", "Sv48", "La64"], ArchSpec.All.Select(a => a.Name));
         Assert.Equal([4, 4, 3, 4, 4], ArchSpec.All.Select(a => a.Levels));
         Assert.Equal([48, 48, 39, 48, 48], ArchSpec.All.Select(a => a.VaBits));
         Assert.Equal([52, 48, 56, 56, 48], ArchSpec.All.Select(a => a.PaBits));
@@ -79,7 +79,7 @@ public sealed class ModelTests
     [Fact]
     public void Canonical_48_bit_is_two_intervals()
     {
-        foreach (var arch in new[] { ArchSpec.X86_64, ArchSpec.AArch64, ArchSpec.Sv48, ArchSpec.LoongArch64 })
+        foreach (var arch in new[] { ArchSpec.X64, ArchSpec.A64, ArchSpec.Sv48, ArchSpec.La64 })
         {
             Assert.True(arch.IsCanonical(0));
             Assert.True(arch.IsCanonical(0x0000_7fff_ffff_ffff));
@@ -108,12 +108,12 @@ public sealed class ModelTests
     [Fact]
     public void Root_slot_is_bits_above_the_root_shift()
     {
-        Assert.Equal(0, X86.RootSlot(0));
-        Assert.Equal(0, X86.RootSlot(G512 - 1));
-        Assert.Equal(1, X86.RootSlot(G512));
-        Assert.Equal(255, X86.RootSlot(0x0000_7fff_ffff_ffff));
-        Assert.Equal(256, X86.RootSlot(0xffff_8000_0000_0000));
-        Assert.Equal(511, X86.RootSlot(0xffff_ffff_ffff_ffff));
+        Assert.Equal(0, X64.RootSlot(0));
+        Assert.Equal(0, X64.RootSlot(G512 - 1));
+        Assert.Equal(1, X64.RootSlot(G512));
+        Assert.Equal(255, X64.RootSlot(0x0000_7fff_ffff_ffff));
+        Assert.Equal(256, X64.RootSlot(0xffff_8000_0000_0000));
+        Assert.Equal(511, X64.RootSlot(0xffff_ffff_ffff_ffff));
 
         var sv39 = ArchSpec.Sv39;
         Assert.Equal(0, sv39.RootSlot(G1 - 1));
@@ -130,15 +130,15 @@ public sealed class ModelTests
         const ModelFlags unc = ModelFlags.Read | ModelFlags.Uncached;
         const ModelFlags all4 = ModelFlags.Read | ModelFlags.Write | ModelFlags.Execute | ModelFlags.User;
 
-        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.X86_64.Effective(devUnc));
-        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.AArch64.Effective(devUnc));
-        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.LoongArch64.Effective(devUnc));
+        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.X64.Effective(devUnc));
+        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.A64.Effective(devUnc));
+        Assert.Equal(ModelFlags.Read | ModelFlags.Device, ArchSpec.La64.Effective(devUnc));
         Assert.Equal(ModelFlags.Read, ArchSpec.Sv39.Effective(devUnc));
         Assert.Equal(ModelFlags.Read, ArchSpec.Sv48.Effective(devUnc));
 
-        Assert.Equal(unc, ArchSpec.X86_64.Effective(unc));
-        Assert.Equal(unc, ArchSpec.AArch64.Effective(unc));
-        Assert.Equal(unc, ArchSpec.LoongArch64.Effective(unc));
+        Assert.Equal(unc, ArchSpec.X64.Effective(unc));
+        Assert.Equal(unc, ArchSpec.A64.Effective(unc));
+        Assert.Equal(unc, ArchSpec.La64.Effective(unc));
         Assert.Equal(ModelFlags.Read, ArchSpec.Sv39.Effective(unc));
         Assert.Equal(ModelFlags.Read | ModelFlags.Write, ArchSpec.Sv48.Effective(ModelFlags.Read | ModelFlags.Write | ModelFlags.Device));
 
@@ -148,8 +148,8 @@ public sealed class ModelTests
         }
 
         // x86_64 forces Read; the others keep what they are given.
-        Assert.Equal(ModelFlags.Read | ModelFlags.Write, ArchSpec.X86_64.Effective(ModelFlags.Write));
-        Assert.Equal(ModelFlags.Write, ArchSpec.AArch64.Effective(ModelFlags.Write));
+        Assert.Equal(ModelFlags.Read | ModelFlags.Write, ArchSpec.X64.Effective(ModelFlags.Write));
+        Assert.Equal(ModelFlags.Write, ArchSpec.A64.Effective(ModelFlags.Write));
     }
 
     [Fact]
@@ -158,11 +158,11 @@ public sealed class ModelTests
         const ModelFlags given = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device | ModelFlags.Uncached;
         var expected = new Dictionary<string, ModelFlags>
         {
-            ["X86_64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
-            ["AArch64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
+            ["X64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
+            ["A64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
             ["Sv39"] = ModelFlags.Read | ModelFlags.Write,
             ["Sv48"] = ModelFlags.Read | ModelFlags.Write,
-            ["LoongArch64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
+            ["La64"] = ModelFlags.Read | ModelFlags.Write | ModelFlags.Device,
         };
         foreach (var arch in ArchSpec.All)
         {
@@ -196,7 +196,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_with_a_size_that_is_not_a_page_size_throws()
     {
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Map(0, 0, 0x2000, R));
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Map(0, 0, 0, R));
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Map(0x8000_0000_0001, 0, 0x8000_0000, R));
@@ -205,7 +205,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_checks_in_order()
     {
-        var model = new ReferenceModel(ArchSpec.AArch64); // P = 48
+        var model = new ReferenceModel(ArchSpec.A64); // P = 48
         // 1. non-canonical beats unaligned, bad flags, bad pa
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Map(0x0000_8000_0000_0001, 0x1001, K4, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Map(0xffff_0000_0000_0000, 0, K4, R));
@@ -217,7 +217,7 @@ public sealed class ModelTests
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, R | BadBit));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, R | (ModelFlags)128));
-        AssertFailsUnchanged(new ReferenceModel(X86), ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.Write));
+        AssertFailsUnchanged(new ReferenceModel(X64), ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.Write));
         // 4. pa % size beats pa out of range
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Map(0x20_0000, 0x1_0000_0000_1000, M2, R));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Map(0, 0x800, K4, R));
@@ -234,11 +234,11 @@ public sealed class ModelTests
         // The last page of each size that still fits below 2^P, and the first that does not.
         var cases = new (ArchSpec Arch, ulong Limit)[]
         {
-            (ArchSpec.X86_64, 0x10_0000_0000_0000),
-            (ArchSpec.AArch64, 0x1_0000_0000_0000),
+            (ArchSpec.X64, 0x10_0000_0000_0000),
+            (ArchSpec.A64, 0x1_0000_0000_0000),
             (ArchSpec.Sv39, 0x100_0000_0000_0000),
             (ArchSpec.Sv48, 0x100_0000_0000_0000),
-            (ArchSpec.LoongArch64, 0x1_0000_0000_0000),
+            (ArchSpec.La64, 0x1_0000_0000_0000),
         };
         foreach (var (arch, limit) in cases)
         {
@@ -254,7 +254,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_invalid_pa_beats_borrowed_slot()
     {
-        var model = new ReferenceModel(ArchSpec.AArch64);
+        var model = new ReferenceModel(ArchSpec.A64);
         Borrow(model, 0);
         AssertFailsUnchanged(model, ModelError.InvalidPhysAddr, m => m.Map(0x1000, 0x1_0000_0000_0000, K4, R));
         AssertFailsUnchanged(model, ModelError.BorrowedEntry, m => m.Map(0x1000, 0x1000, K4, R));
@@ -263,8 +263,8 @@ public sealed class ModelTests
     [Fact]
     public void Map_borrowed_beats_huge_page_and_overlap()
     {
-        var other = With(X86, (0, 0, M2), (0x40_0000, 0, K4));
-        var model = new ReferenceModel(X86);
+        var other = With(X64, (0, 0, M2), (0x40_0000, 0, K4));
+        var model = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), model.CopyFrom(other, 0, K4));
         AssertFailsUnchanged(model, ModelError.BorrowedEntry, m => m.Map(0x1000, 0, K4, R));     // would be MappedToHugePage
         AssertFailsUnchanged(model, ModelError.BorrowedEntry, m => m.Map(0x40_0000, 0, K4, R));  // would be AlreadyMapped
@@ -275,7 +275,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_under_a_larger_page_is_mapped_to_huge_page()
     {
-        var model = With(X86, (0x20_0000, 0, M2), (0x4000_0000, 0, G1));
+        var model = With(X64, (0x20_0000, 0, M2), (0x4000_0000, 0, G1));
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Map(0x20_0000, 0x1000, K4, R)); // at its start
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Map(0x3f_f000, 0x1000, K4, R)); // its last 4K
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Map(0x4000_0000, 0, M2, R));
@@ -286,7 +286,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_over_an_equal_or_smaller_page_is_already_mapped()
     {
-        var model = With(X86, (0x1000, 0x1000, K4), (0x20_5000, 0, K4), (0xbfe0_0000, 0, M2), (0x1_3fff_f000, 0, K4));
+        var model = With(X64, (0x1000, 0x1000, K4), (0x20_5000, 0, K4), (0xbfe0_0000, 0, M2), (0x1_3fff_f000, 0, K4));
         AssertFailsUnchanged(model, ModelError.AlreadyMapped, m => m.Map(0x1000, 0x9000, K4, RW));   // same va, other pa
         AssertFailsUnchanged(model, ModelError.AlreadyMapped, m => m.Map(0, 0, M2, R));              // 4K inside at 0x1000
         AssertFailsUnchanged(model, ModelError.AlreadyMapped, m => m.Map(0x20_0000, 0, M2, R));      // 4K inside at 0x20_5000
@@ -308,7 +308,7 @@ public sealed class ModelTests
     {
         // 600 4K pages from 0 to 0x25_7000, so the overlap check of a 2M page has fewer candidate start
         // addresses (512 + 1 + 1) than the model has mappings.
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), model.MapRegion(0, va => va, 600 * K4, R, allowHuge: false));
         Assert.Equal(ModelResult<ulong>.Ok(0xffff_ffff_ffff_f000), model.Map(0xffff_ffff_ffff_f000, 0, K4, R));
         Assert.Equal(601, model.Mappings.Count);
@@ -328,7 +328,7 @@ public sealed class ModelTests
     [Fact]
     public void Map_high_half()
     {
-        var x86 = new ReferenceModel(X86);
+        var x86 = new ReferenceModel(X64);
         Assert.Equal(ModelResult<ulong>.Ok(0xffff_8000_0000_0000), x86.Map(0xffff_8000_0000_0000, 0x4000_0000, G1, RW));
         Assert.Equal(ModelResult<ulong>.Ok(0x7fff_ffff_f000), x86.Map(0x7fff_ffff_f000, 0x5000, K4, R));
         Assert.Equal(
@@ -366,7 +366,7 @@ public sealed class ModelTests
     [Fact]
     public void Translate_finds_the_mapping_covering_any_byte()
     {
-        var model = With(X86, (0x1000, 0, K4), (0x20_0000, 0, M2), (0x4000_0000, 0, G1));
+        var model = With(X64, (0x1000, 0, K4), (0x20_0000, 0, M2), (0x4000_0000, 0, G1));
         Assert.Null(model.Translate(0));
         Assert.Null(model.Translate(0xfff));
         Assert.Equal(0x1000UL, model.Translate(0x1000)?.Va);
@@ -384,7 +384,7 @@ public sealed class ModelTests
     [Fact]
     public void Query_checks_in_order_and_needs_no_alignment()
     {
-        var model = With(X86, (0x20_0000, 0x80_0000, M2));
+        var model = With(X64, (0x20_0000, 0x80_0000, M2));
         AssertFails(ModelError.InvalidVirtAddr, model.Query(0x0000_8000_0020_0000));
         AssertFails(ModelError.InvalidVirtAddr, model.Query(0xfff0_0000_0020_0000));
         AssertFails(ModelError.NotMapped, model.Query(0x1f_ffff));
@@ -397,14 +397,14 @@ public sealed class ModelTests
     [Fact]
     public void Unmap_checks_in_order()
     {
-        var model = With(X86, (0x20_0000, 0x40_0000, M2));
+        var model = With(X64, (0x20_0000, 0x40_0000, M2));
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Unmap(0x0000_8000_0000_0001));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Unmap(0x20_0800));
         AssertFailsUnchanged(model, ModelError.NotMapped, m => m.Unmap(0x1f_f000));
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Unmap(0x20_1000));
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Unmap(0x3f_f000));
 
-        var borrowed = new ReferenceModel(X86);
+        var borrowed = new ReferenceModel(X64);
         Borrow(borrowed, G512);
         AssertFailsUnchanged(borrowed, ModelError.NotAligned, m => m.Unmap(G512 + 1));
         AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry, m => m.Unmap(G512 + K4)); // not NotMapped
@@ -413,7 +413,7 @@ public sealed class ModelTests
     [Fact]
     public void Unmap_removes_the_mapping_and_returns_pa_and_size()
     {
-        var model = With(X86, (0x1000, 0x9000, K4), (0x20_0000, 0x40_0000, M2), (0xffff_8000_4000_0000, 0x8000_0000, G1));
+        var model = With(X64, (0x1000, 0x9000, K4), (0x20_0000, 0x40_0000, M2), (0xffff_8000_4000_0000, 0x8000_0000, G1));
         Assert.Equal(ModelResult<(ulong, ulong)>.Ok((0x40_0000, M2)), model.Unmap(0x20_0000));
         Assert.Equal(ModelResult<(ulong, ulong)>.Ok((0x8000_0000, G1)), model.Unmap(0xffff_8000_4000_0000));
         AssertFails(ModelError.NotMapped, model.Unmap(0x20_0000));
@@ -427,7 +427,7 @@ public sealed class ModelTests
     [Fact]
     public void Protect_checks_in_order()
     {
-        var model = With(X86, (0x20_0000, 0, M2));
+        var model = With(X64, (0x20_0000, 0, M2));
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Protect(0x0000_8000_0000_0001, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Protect(0x20_0001, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Protect(0x1000, ModelFlags.Write));
@@ -435,7 +435,7 @@ public sealed class ModelTests
         AssertFailsUnchanged(model, ModelError.NotMapped, m => m.Protect(0x1000, RW));
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Protect(0x20_1000, RW));
 
-        var borrowed = new ReferenceModel(X86);
+        var borrowed = new ReferenceModel(X64);
         Borrow(borrowed, 0);
         AssertFailsUnchanged(borrowed, ModelError.InvalidFlags, m => m.Protect(0x1000, ModelFlags.None));
         AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry, m => m.Protect(0x1000, RW));
@@ -448,7 +448,7 @@ public sealed class ModelTests
         Assert.Equal(ModelResult<ulong>.Ok(G1), model.Protect(0x4000_0000, RW | ModelFlags.Device | ModelFlags.User));
         Assert.Equal([M(0x4000_0000, 0x8000_0000, G1, RW | ModelFlags.User)], model.Mappings);
 
-        var arm = With(ArchSpec.AArch64, (0x1000, 0x2000, K4));
+        var arm = With(ArchSpec.A64, (0x1000, 0x2000, K4));
         Assert.Equal(ModelResult<ulong>.Ok(K4), arm.Protect(0x1000, R | ModelFlags.Device | ModelFlags.Uncached));
         Assert.Equal([M(0x1000, 0x2000, K4, R | ModelFlags.Device)], arm.Mappings);
     }
@@ -458,7 +458,7 @@ public sealed class ModelTests
     [Fact]
     public void Remap_checks_in_order()
     {
-        var model = With(ArchSpec.AArch64, (0x20_0000, 0, M2)); // P = 48
+        var model = With(ArchSpec.A64, (0x20_0000, 0, M2)); // P = 48
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Remap(0x0000_8000_0000_0001, 0x1, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Remap(0x20_0001, 0x1, ModelFlags.None));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Remap(0x20_0000, 0x1, ModelFlags.None));
@@ -468,7 +468,7 @@ public sealed class ModelTests
         AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Remap(0x20_1000, 0x40_0000, R));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Remap(0x20_0000, 0x1000, R)); // pa % 2M
 
-        var borrowed = new ReferenceModel(ArchSpec.AArch64);
+        var borrowed = new ReferenceModel(ArchSpec.A64);
         Borrow(borrowed, 0);
         AssertFailsUnchanged(borrowed, ModelError.InvalidPhysAddr, m => m.Remap(0x1000, 0x1_0000_0000_0000, R));
         AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry, m => m.Remap(0x1000, 0x1000, R));
@@ -477,7 +477,7 @@ public sealed class ModelTests
     [Fact]
     public void Remap_keeps_va_and_size_and_takes_pa_and_effective_flags()
     {
-        var model = With(X86, (0x20_0000, 0, M2), (0x1000, 0x1000, K4));
+        var model = With(X64, (0x20_0000, 0, M2), (0x1000, 0x1000, K4));
         Assert.Equal(ModelResult<ulong>.Ok(M2), model.Remap(0x20_0000, 0xffff_ffe0_0000, RW | ModelFlags.Device | ModelFlags.Uncached));
         Assert.Equal(ModelResult<ulong>.Ok(K4), model.Remap(0x1000, 0xf_ffff_ffff_f000, R)); // the last 4K below 2^52
         Assert.Equal(
@@ -492,7 +492,7 @@ public sealed class ModelTests
     {
         foreach (var op in RegionOps())
         {
-            var model = With(X86, (0, 0, K4));
+            var model = With(X64, (0, 0, K4));
             // 1. va non-canonical beats everything
             AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x0000_8000_0000_0800, 0x800, ModelFlags.None));
             // 2. va or size unaligned beats overflow and bad flags
@@ -512,7 +512,7 @@ public sealed class ModelTests
     [Fact]
     public void Region_flags_are_checked_after_range_and_before_size_zero()
     {
-        var model = With(X86, (0, 0, K4));
+        var model = With(X64, (0, 0, K4));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.MapRegion(0x1000, va => va, K4, ModelFlags.Write, true));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.MapRegion(0x1000, va => va, 0, ModelFlags.None, true));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.ProtectRegion(0, K4, R | BadBit));
@@ -524,7 +524,7 @@ public sealed class ModelTests
     [Fact]
     public void Region_of_size_zero_succeeds_and_changes_nothing()
     {
-        var model = With(X86, (0x20_0000, 0, M2));
+        var model = With(X64, (0x20_0000, 0, M2));
         Borrow(model, G512);
         var before = model.Mappings;
         int calls = 0;
@@ -551,7 +551,7 @@ public sealed class ModelTests
     [Fact]
     public void MapRegion_chooses_the_largest_step_that_fits()
     {
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         var calls = new List<ulong>();
         var result = model.MapRegion(0, va => { calls.Add(va); return 0x4000_0000 + va; }, G1 + M2 + K4, RW, allowHuge: true);
         Assert.Equal(ModelResult<bool>.Ok(true), result);
@@ -564,13 +564,13 @@ public sealed class ModelTests
     [Fact]
     public void MapRegion_without_huge_pages_maps_4K_steps()
     {
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         var calls = new List<ulong>();
         Assert.Equal(ModelResult<bool>.Ok(true), model.MapRegion(0x20_0000, va => { calls.Add(va); return va; }, 0x3000, R, allowHuge: false));
         Assert.Equal([0x20_0000UL, 0x20_1000, 0x20_2000], calls);
         Assert.Equal([M(0x20_0000, 0x20_0000, K4), M(0x20_1000, 0x20_1000, K4), M(0x20_2000, 0x20_2000, K4)], model.Mappings);
 
-        var whole = new ReferenceModel(X86);
+        var whole = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), whole.MapRegion(0x40_0000, va => va, M2, R, allowHuge: false));
         Assert.Equal(512, whole.Mappings.Count);
         Assert.All(whole.Mappings, m => Assert.Equal(K4, m.Size));
@@ -580,24 +580,24 @@ public sealed class ModelTests
     public void MapRegion_step_needs_va_pa_and_rest_to_fit()
     {
         // pa is 4K off a 2M boundary: only 4K steps.
-        var offPa = new ReferenceModel(X86);
+        var offPa = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), offPa.MapRegion(0x20_0000, va => va + 0x1000, M2, R, true));
         Assert.Equal(512, offPa.Mappings.Count);
 
         // va starts 4K below a 2M boundary: 4K, then 2M, then 4K.
-        var offVa = new ReferenceModel(X86);
+        var offVa = new ReferenceModel(X64);
         var calls = new List<ulong>();
         Assert.Equal(ModelResult<bool>.Ok(true), offVa.MapRegion(0x1f_f000, va => { calls.Add(va); return va; }, M2 + 0x2000, R, true));
         Assert.Equal([0x1f_f000UL, 0x20_0000, 0x40_0000], calls);
         Assert.Equal([M(0x1f_f000, 0x1f_f000, K4), M(0x20_0000, 0x20_0000, M2), M(0x40_0000, 0x40_0000, K4)], offVa.Mappings);
 
         // 2M aligned but 4K short of 2M: all 4K.
-        var shortRest = new ReferenceModel(X86);
+        var shortRest = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), shortRest.MapRegion(0x20_0000, va => va, M2 - K4, R, true));
         Assert.Equal(511, shortRest.Mappings.Count);
 
         // pa 2M-aligned only: 2M steps inside a 1G-aligned va.
-        var twoM = new ReferenceModel(X86);
+        var twoM = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), twoM.MapRegion(0, va => va + M2, G1, R, true));
         Assert.Equal(512, twoM.Mappings.Count);
         Assert.All(twoM.Mappings, m => Assert.Equal(M2, m.Size));
@@ -606,7 +606,7 @@ public sealed class ModelTests
     [Fact]
     public void MapRegion_unaligned_pa_fails_and_undoes()
     {
-        var model = With(X86, (0x10_0000, 0x10_0000, K4));
+        var model = With(X64, (0x10_0000, 0x10_0000, K4));
         var calls = new List<ulong>();
         AssertFailsUnchanged(model, ModelError.NotAligned,
             m => m.MapRegion(0, va => { calls.Add(va); return va == 0x2000 ? 0x1800 : va; }, 0x4000, R, true));
@@ -617,7 +617,7 @@ public sealed class ModelTests
     [Fact]
     public void MapRegion_pa_beyond_width_fails_and_undoes()
     {
-        var model = new ReferenceModel(ArchSpec.AArch64);
+        var model = new ReferenceModel(ArchSpec.A64);
         AssertFailsUnchanged(model, ModelError.InvalidPhysAddr, m => m.MapRegion(0, va => va + 0xffff_ffff_e000, 0x3000, R, true));
         Assert.Equal(ModelResult<bool>.Ok(true), model.MapRegion(0, va => va + 0xffff_ffff_e000, 0x2000, R, true));
         Assert.Equal(2, model.Mappings.Count);
@@ -627,19 +627,19 @@ public sealed class ModelTests
     public void MapRegion_state_errors_undo_the_pages_mapped_so_far()
     {
         // AlreadyMapped at the fourth step; the existing page is untouched.
-        var model = With(X86, (0x3000, 0xabc000, K4));
+        var model = With(X64, (0x3000, 0xabc000, K4));
         AssertFailsUnchanged(model, ModelError.AlreadyMapped, m => m.MapRegion(0, va => va, 0x5000, RW, true));
 
         // MappedToHugePage at the third step.
-        var huge = With(X86, (0x20_0000, 0, M2));
+        var huge = With(X64, (0x20_0000, 0, M2));
         AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => m.MapRegion(0x1f_e000, va => va + K4, 0x4000, R, true));
 
         // A 2M step over a 4K page: AlreadyMapped, no fallback to 4K steps.
-        var inside = With(X86, (0x20_5000, 0, K4));
+        var inside = With(X64, (0x20_5000, 0, K4));
         AssertFailsUnchanged(inside, ModelError.AlreadyMapped, m => m.MapRegion(0x20_0000, va => va, M2, R, true));
 
         // BorrowedEntry at the third step, crossing into root slot 1.
-        var borrowed = new ReferenceModel(X86);
+        var borrowed = new ReferenceModel(X64);
         Borrow(borrowed, G512);
         var calls = new List<ulong>();
         AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry,
@@ -650,11 +650,11 @@ public sealed class ModelTests
     [Fact]
     public void MapRegion_up_to_2_pow_64()
     {
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         Assert.Equal(ModelResult<bool>.Ok(true), model.MapRegion(0xffff_ffff_ffe0_0000, va => va - 0xffff_ffff_ff00_0000, M2, R, true));
         Assert.Equal([M(0xffff_ffff_ffe0_0000, 0xe0_0000, M2)], model.Mappings);
 
-        var small = new ReferenceModel(X86);
+        var small = new ReferenceModel(X64);
         var calls = new List<ulong>();
         Assert.Equal(ModelResult<bool>.Ok(true), small.MapRegion(0xffff_ffff_ffff_d000, va => { calls.Add(va); return 0x1000; }, 0x3000, R, false));
         Assert.Equal([0xffff_ffff_ffff_d000, 0xffff_ffff_ffff_e000, 0xffff_ffff_ffff_f000], calls);
@@ -670,7 +670,7 @@ public sealed class ModelTests
     [Fact]
     public void UnmapRegion_removes_mappings_that_tile_the_region()
     {
-        var model = With(X86, (0x1f_f000, 0, K4), (0x20_0000, 0, M2), (0x40_0000, 0, K4), (0x40_1000, 0, K4));
+        var model = With(X64, (0x1f_f000, 0, K4), (0x20_0000, 0, M2), (0x40_0000, 0, K4), (0x40_1000, 0, K4));
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0x1f_f000, M2 + 0x2000));
         Assert.Equal([M(0x40_1000, 0, K4)], model.Mappings);
     }
@@ -681,31 +681,31 @@ public sealed class ModelTests
         foreach (var op in ScanOps())
         {
             // A hole at 0x2000.
-            var hole = With(X86, (0, 0, K4), (0x1000, 0, K4), (0x3000, 0, K4));
+            var hole = With(X64, (0, 0, K4), (0x1000, 0, K4), (0x3000, 0, K4));
             AssertFailsUnchanged(hole, ModelError.NotMapped, m => op(m, 0, 0x4000));
 
             // A 2M page that starts before the region, and one that ends after it.
-            var huge = With(X86, (0x20_0000, 0, M2));
+            var huge = With(X64, (0x20_0000, 0, M2));
             AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_1000, 0x1000));
             AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_0000, 0x1000));
             AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_0000, M2 - K4));
 
             // The first problem in address order wins: a hole before a crossing page...
-            var holeFirst = With(X86, (0x20_0000, 0, M2));
+            var holeFirst = With(X64, (0x20_0000, 0, M2));
             AssertFailsUnchanged(holeFirst, ModelError.NotMapped, m => op(m, 0x1f_f000, 0x2000));
             // ...and a mapped page followed by a crossing one.
-            var crossingFirst = With(X86, (0x1f_f000, 0, K4), (0x20_0000, 0, M2));
+            var crossingFirst = With(X64, (0x1f_f000, 0, K4), (0x20_0000, 0, M2));
             AssertFailsUnchanged(crossingFirst, ModelError.MappedToHugePage, m => op(m, 0x1f_f000, M2));
 
             // Borrowed slot reached after a mapped page; a hole before it wins.
-            var borrowed = With(X86, (G512 - K4, 0, K4));
+            var borrowed = With(X64, (G512 - K4, 0, K4));
             Borrow(borrowed, G512);
             AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry, m => op(m, G512 - K4, 0x2000));
             AssertFailsUnchanged(borrowed, ModelError.NotMapped, m => op(m, G512 - 0x2000, 0x3000));
 
             // A borrowed slot with mappings in it still answers BorrowedEntry, not success.
-            var other = With(X86, (0, 0, K4));
-            var copier = new ReferenceModel(X86);
+            var other = With(X64, (0, 0, K4));
+            var copier = new ReferenceModel(X64);
             Assert.True(copier.CopyFrom(other, 0, K4).IsOk);
             AssertFailsUnchanged(copier, ModelError.BorrowedEntry, m => op(m, 0, K4));
         }
@@ -720,7 +720,7 @@ public sealed class ModelTests
     [Fact]
     public void UnmapRegion_up_to_2_pow_64()
     {
-        var model = With(X86, (0xffff_ffff_ffe0_0000, 0, M2), (0xffff_ffff_ffdf_f000, 0, K4));
+        var model = With(X64, (0xffff_ffff_ffe0_0000, 0, M2), (0xffff_ffff_ffdf_f000, 0, K4));
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0xffff_ffff_ffe0_0000, M2));
         Assert.Equal([M(0xffff_ffff_ffdf_f000, 0, K4)], model.Mappings);
 
@@ -741,7 +741,7 @@ public sealed class ModelTests
         Assert.Equal(ModelResult<bool>.Ok(true), model.ProtectRegion(0x20_0000, M2 + K4, RWX | ModelFlags.Uncached));
         Assert.Equal([M(0x1000, 0x1000, K4), M(0x20_0000, 0, M2, RWX), M(0x40_0000, 0, K4, RWX)], model.Mappings);
 
-        var loong = With(ArchSpec.LoongArch64, (0, 0, K4));
+        var loong = With(ArchSpec.La64, (0, 0, K4));
         Assert.Equal(ModelResult<bool>.Ok(true), loong.ProtectRegion(0, K4, R | ModelFlags.Device | ModelFlags.Uncached | ModelFlags.User));
         Assert.Equal([M(0, 0, K4, R | ModelFlags.Device | ModelFlags.User)], loong.Mappings);
     }
@@ -751,7 +751,7 @@ public sealed class ModelTests
     [Fact]
     public void CopyFrom_checks_in_order()
     {
-        var model = new ReferenceModel(X86);
+        var model = new ReferenceModel(X64);
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.CopyFrom(m, 0x0000_8000_0000_0000, 0x800));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.CopyFrom(m, 0, 0x800));
         AssertFailsUnchanged(model, ModelError.RangeOverflow, m => m.CopyFrom(m, 0xffff_ffff_ffff_f000, 0x2000));
@@ -759,15 +759,15 @@ public sealed class ModelTests
         AssertFailsUnchanged(model, ModelError.IncompatibleTable, m => m.CopyFrom(m, 0, K4));
         AssertFailsUnchanged(model, ModelError.IncompatibleTable, m => m.CopyFrom(m, 0, 0)); // before size == 0
         AssertFailsUnchanged(model, ModelError.IncompatibleTable, m => m.CopyFrom(new ReferenceModel(ArchSpec.Sv48), 0, K4));
-        Assert.Equal(ModelResult<bool>.Ok(true), model.CopyFrom(new ReferenceModel(X86), 0, 0));
+        Assert.Equal(ModelResult<bool>.Ok(true), model.CopyFrom(new ReferenceModel(X64), 0, 0));
         Assert.Empty(model.BorrowedSlots);
     }
 
     [Fact]
     public void CopyFrom_takes_whole_root_slots()
     {
-        var other = With(X86, (0x1000, 0xa000, K4), (G512 - M2, 0, M2), (G512, 0xb000, K4));
-        var model = With(X86, (0x5000, 0xc000, K4), (2 * G512, 0xd000, K4));
+        var other = With(X64, (0x1000, 0xa000, K4), (G512 - M2, 0, M2), (G512, 0xb000, K4));
+        var model = With(X64, (0x5000, 0xc000, K4), (2 * G512, 0xd000, K4));
 
         // A 4K range in slot 0 copies all of slot 0, and only slot 0.
         Assert.Equal(ModelResult<bool>.Ok(true), model.CopyFrom(other, 0x2000, K4));
@@ -784,7 +784,7 @@ public sealed class ModelTests
         Assert.Equal(ModelResult<ulong>.Ok(G512 + K4), model.Map(G512 + K4, 0, K4, R));
 
         // Two slots: the range crosses from slot 0 into slot 1. Slot 1's own page is dropped.
-        var both = With(X86, (G512 + K4, 0, K4));
+        var both = With(X64, (G512 + K4, 0, K4));
         Assert.Equal(ModelResult<bool>.Ok(true), both.CopyFrom(other, G512 - K4, 0x2000));
         Assert.Equal([M(0x1000, 0xa000, K4), M(G512 - M2, 0, M2), M(G512, 0xb000, K4)], both.Mappings);
         Assert.Equal([0, 1], Slots(both));
@@ -797,16 +797,16 @@ public sealed class ModelTests
     [Fact]
     public void CopyFrom_again_replaces_a_borrowed_slot()
     {
-        var first = With(X86, (0x1000, 0x1000, K4));
-        var second = With(X86, (0x20_0000, 0x20_0000, M2));
-        var model = new ReferenceModel(X86);
+        var first = With(X64, (0x1000, 0x1000, K4));
+        var second = With(X64, (0x20_0000, 0x20_0000, M2));
+        var model = new ReferenceModel(X64);
         Assert.True(model.CopyFrom(first, 0, K4).IsOk);
         Assert.True(model.CopyFrom(second, 0, K4).IsOk);
         Assert.Equal([M(0x20_0000, 0x20_0000, M2)], model.Mappings);
         Assert.Equal([0], Slots(model));
 
         // Copying from a model that itself borrowed: what it shows is what is copied.
-        var third = new ReferenceModel(X86);
+        var third = new ReferenceModel(X64);
         Assert.True(third.CopyFrom(model, 0x1000, K4).IsOk);
         Assert.Equal([M(0x20_0000, 0x20_0000, M2)], third.Mappings);
     }
@@ -827,10 +827,10 @@ public sealed class ModelTests
         Assert.Equal([1, 511], Slots(model));
         Assert.Equal(ModelResult<(ulong, ModelFlags, ulong)>.Ok((0x7fff_ffff, R, G1)), model.Query(0xffff_ffff_ffff_ffff));
 
-        var x86 = new ReferenceModel(X86);
-        Assert.Equal(ModelResult<bool>.Ok(true), x86.CopyFrom(new ReferenceModel(X86), 0xffff_8000_0000_0000, 2 * G512));
+        var x86 = new ReferenceModel(X64);
+        Assert.Equal(ModelResult<bool>.Ok(true), x86.CopyFrom(new ReferenceModel(X64), 0xffff_8000_0000_0000, 2 * G512));
         Assert.Equal([256, 257], Slots(x86));
-        Assert.Equal(ModelResult<bool>.Ok(true), x86.CopyFrom(new ReferenceModel(X86), 0xffff_ff80_0000_0000, G512));
+        Assert.Equal(ModelResult<bool>.Ok(true), x86.CopyFrom(new ReferenceModel(X64), 0xffff_ff80_0000_0000, G512));
         Assert.Equal([256, 257, 511], Slots(x86));
     }
 
@@ -839,7 +839,7 @@ public sealed class ModelTests
     [Fact]
     public void Clone_is_independent()
     {
-        var model = With(X86, (0x1000, 0, K4));
+        var model = With(X64, (0x1000, 0, K4));
         Borrow(model, G512);
         var copy = model.Clone();
         Assert.Same(model.Arch, copy.Arch);

@@ -15,9 +15,9 @@ public sealed class RegionEntryTests
 
     [Fact] public void X64() => SameEntries<X64PagingMetaData, X64Pte>();
     [Fact] public void A64() => SameEntries<A64PagingMetaData, A64Pte>();
-    [Fact] public void Sv39() => SameEntries<Sv39MetaData, Rv64Pte>();
-    [Fact] public void Sv48() => SameEntries<Sv48MetaData, Rv64Pte>();
-    [Fact] public void La64() => SameEntries<LA64MetaData, LA64Pte>();
+    [Fact] public void Sv39() => SameEntries<Sv39PagingMetaData, RiscVPte>();
+    [Fact] public void Sv48() => SameEntries<Sv48PagingMetaData, RiscVPte>();
+    [Fact] public void La64() => SameEntries<La64PagingMetaData, La64Pte>();
 
     private static void SameEntries<TMeta, TPte>()
         where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>

@@ -27,8 +27,8 @@ public readonly record struct ImageRegister(string Name, ulong Value)
 /// <see cref="A64PagingMetaData.MairEl1"/>, <c>TCR_EL1</c> = <see cref="A64TcrEl1"/> (Arm ARM DDI 0487, D17.2).</description></item>
 /// <item><term>RISC-V</term><description><c>satp</c> = MODE &lt;&lt; 60 | root &gt;&gt; 12, MODE 8 for Sv39 and 9 for Sv48,
 /// ASID 0 (Privileged Architecture, "Supervisor Address Translation and Protection (satp) Register").</description></item>
-/// <item><term>LoongArch64</term><description><c>PGDL</c> = <c>PGDH</c> = root, <c>PWCL</c> = <see cref="LA64MetaData.Pwcl"/>,
-/// <c>PWCH</c> = <see cref="LA64MetaData.Pwch"/>, <c>STLBPS</c> = 12 and <c>TLBREHI</c> = 12 (PS = 4 KiB)
+/// <item><term>LoongArch64</term><description><c>PGDL</c> = <c>PGDH</c> = root, <c>PWCL</c> = <see cref="La64PagingMetaData.Pwcl"/>,
+/// <c>PWCH</c> = <see cref="La64PagingMetaData.Pwch"/>, <c>STLBPS</c> = 12 and <c>TLBREHI</c> = 12 (PS = 4 KiB)
 /// (LoongArch Reference Manual Vol. 1 §7.5).</description></item>
 /// </list>
 /// </remarks>
@@ -106,11 +106,11 @@ public sealed class TableImage
     /// <returns>The frames and <c>satp</c> with MODE = Sv39.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of<TPte>(PageTable64<Sv39MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
+    public static TableImage Of<TPte>(PageTable64<Sv39PagingMetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
-        return Capture(table.Handler.Arena, root, [new ImageRegister("satp", Satp(Sv39MetaData.SatpMode, root))]);
+        return Capture(table.Handler.Arena, root, [new ImageRegister("satp", Satp(Sv39PagingMetaData.SatpMode, root))]);
     }
 
     /// <summary>The image of an Sv48 table.</summary>
@@ -119,11 +119,11 @@ public sealed class TableImage
     /// <returns>The frames and <c>satp</c> with MODE = Sv48.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of<TPte>(PageTable64<Sv48MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
+    public static TableImage Of<TPte>(PageTable64<Sv48PagingMetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
-        return Capture(table.Handler.Arena, root, [new ImageRegister("satp", Satp(Sv48MetaData.SatpMode, root))]);
+        return Capture(table.Handler.Arena, root, [new ImageRegister("satp", Satp(Sv48PagingMetaData.SatpMode, root))]);
     }
 
     /// <summary>The image of a LoongArch64 table (the same root for both halves).</summary>
@@ -132,7 +132,7 @@ public sealed class TableImage
     /// <returns>The frames and <c>PGDL</c>, <c>PGDH</c>, <c>PWCL</c>, <c>PWCH</c>, <c>STLBPS</c>, <c>TLBREHI</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its arena has been disposed.</exception>
-    public static TableImage Of<TPte>(PageTable64<LA64MetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
+    public static TableImage Of<TPte>(PageTable64<La64PagingMetaData, TPte, ArenaHandler> table) where TPte : unmanaged, IGenericPte<TPte>
     {
         ArgumentNullException.ThrowIfNull(table);
         ulong root = table.RootPaddr.Value;
@@ -140,8 +140,8 @@ public sealed class TableImage
         [
             new ImageRegister("PGDL", root),
             new ImageRegister("PGDH", root),
-            new ImageRegister("PWCL", LA64MetaData.Pwcl),
-            new ImageRegister("PWCH", LA64MetaData.Pwch),
+            new ImageRegister("PWCL", La64PagingMetaData.Pwcl),
+            new ImageRegister("PWCH", La64PagingMetaData.Pwch),
             new ImageRegister("STLBPS", PageShift4K),
             new ImageRegister("TLBREHI", PageShift4K),
         ]);

@@ -11,18 +11,18 @@ public static class Tlbs
     /// <param name="memory">The physical memory the hardware walks.</param>
     /// <param name="root">The root table's physical address.</param>
     /// <returns>
-    /// A <see cref="X86_64Tlb"/>, <see cref="AArch64Tlb"/>, <see cref="RiscVTlb"/> or <see cref="LoongArch64Tlb"/>.
+    /// A <see cref="X64Tlb"/>, <see cref="A64Tlb"/>, <see cref="RiscVTlb"/> or <see cref="La64Tlb"/>.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="tableName"/> names no table format.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="memory"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="root"/> is unaligned or too high for the format.</exception>
     public static SimulatedTlb For(string tableName, IPhysicalMemory memory, ulong root) => tableName switch
     {
-        "X64" => new X86_64Tlb(memory, root),
-        "A64" => new AArch64Tlb(memory, root),
+        "X64" => new X64Tlb(memory, root),
+        "A64" => new A64Tlb(memory, root),
         "Sv39" => new RiscVTlb(new Sv39Walker(), memory, root),
         "Sv48" => new RiscVTlb(new Sv48Walker(), memory, root),
-        "La64" => new LoongArch64Tlb(memory, root),
+        "La64" => new La64Tlb(memory, root),
         _ => throw new ArgumentException($"No TLB for table format '{tableName}'.", nameof(tableName)),
     };
 }

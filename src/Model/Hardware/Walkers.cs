@@ -5,11 +5,11 @@ public static class Walkers
 {
     private static readonly IHardwareWalker[] AllWalkers =
     [
-        new X86_64Walker(),
-        new AArch64Walker(),
+        new X64Walker(),
+        new A64Walker(),
         new Sv39Walker(),
         new Sv48Walker(),
-        new LoongArch64Walker(),
+        new La64Walker(),
     ];
 
     /// <summary>Every walker, one per table format; the AArch64 one uses the library's address rule.</summary>

@@ -248,8 +248,8 @@ public sealed class X64FlushOrderTests : FlushOrderTests<X64PagingMetaData, X64P
 
 public sealed class A64FlushOrderTests : FlushOrderTests<A64PagingMetaData, A64Pte>;
 
-public sealed class Sv39FlushOrderTests : FlushOrderTests<Sv39MetaData, Rv64Pte>;
+public sealed class Sv39FlushOrderTests : FlushOrderTests<Sv39PagingMetaData, RiscVPte>;
 
-public sealed class Sv48FlushOrderTests : FlushOrderTests<Sv48MetaData, Rv64Pte>;
+public sealed class Sv48FlushOrderTests : FlushOrderTests<Sv48PagingMetaData, RiscVPte>;
 
-public sealed class La64FlushOrderTests : FlushOrderTests<LA64MetaData, LA64Pte>;
+public sealed class La64FlushOrderTests : FlushOrderTests<La64PagingMetaData, La64Pte>;

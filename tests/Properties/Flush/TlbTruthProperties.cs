@@ -33,9 +33,9 @@ public sealed class TlbTruthProperties
         {
             case TableKind.X64: new TlbRun<Observed<X64PagingMetaData>, X64Pte>(table, seed, variant).Run(ops); break;
             case TableKind.A64: new TlbRun<Observed<A64PagingMetaData>, A64Pte>(table, seed, variant).Run(ops); break;
-            case TableKind.Sv39: new TlbRun<Observed<Sv39MetaData>, Rv64Pte>(table, seed, variant).Run(ops); break;
-            case TableKind.Sv48: new TlbRun<Observed<Sv48MetaData>, Rv64Pte>(table, seed, variant).Run(ops); break;
-            default: new TlbRun<Observed<LA64MetaData>, LA64Pte>(table, seed, variant).Run(ops); break;
+            case TableKind.Sv39: new TlbRun<Observed<Sv39PagingMetaData>, RiscVPte>(table, seed, variant).Run(ops); break;
+            case TableKind.Sv48: new TlbRun<Observed<Sv48PagingMetaData>, RiscVPte>(table, seed, variant).Run(ops); break;
+            default: new TlbRun<Observed<La64PagingMetaData>, La64Pte>(table, seed, variant).Run(ops); break;
         }
     }
 }

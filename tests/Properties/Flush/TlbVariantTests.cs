@@ -94,12 +94,12 @@ public sealed class TlbVariantTests
 
     [Fact]
     public void APerPageFlushAfterANonLeafChangeIsInvisibleToEquivalenceAndWalkers() =>
-        EquivalenceWithWalkersPasses(TableKind.Sv39, (kind, arena) => ImplTable<ZeroRegisterFullFlush<Sv39MetaData>, Rv64Pte>.Create(arena, kind));
+        EquivalenceWithWalkersPasses(TableKind.Sv39, (kind, arena) => ImplTable<ZeroRegisterFullFlush<Sv39PagingMetaData>, RiscVPte>.Create(arena, kind));
 
     [Fact]
     public void APerPageFlushAfterANonLeafChangeIsCaughtOnRiscV()
     {
-        string message = TlbPropertyFails<ZeroRegisterFullFlush<Observed<Sv39MetaData>>, Rv64Pte>(TableKind.Sv39, TlbVariant.None);
+        string message = TlbPropertyFails<ZeroRegisterFullFlush<Observed<Sv39PagingMetaData>>, RiscVPte>(TableKind.Sv39, TlbVariant.None);
         Assert.Contains("TLB still", message, StringComparison.Ordinal); // refers to a freed table, or holds stale entries
     }
 }

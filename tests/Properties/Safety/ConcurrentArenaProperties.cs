@@ -51,9 +51,9 @@ public sealed class ConcurrentArenaProperties
             {
                 case 0: Round<X64PagingMetaData, X64Pte>(arena, random, thread, failures); break;
                 case 1: Round<A64PagingMetaData, A64Pte>(arena, random, thread, failures); break;
-                case 2: Round<Sv39MetaData, Rv64Pte>(arena, random, thread, failures); break;
-                case 3: Round<Sv48MetaData, Rv64Pte>(arena, random, thread, failures); break;
-                default: Round<LA64MetaData, LA64Pte>(arena, random, thread, failures); break;
+                case 2: Round<Sv39PagingMetaData, RiscVPte>(arena, random, thread, failures); break;
+                case 3: Round<Sv48PagingMetaData, RiscVPte>(arena, random, thread, failures); break;
+                default: Round<La64PagingMetaData, La64Pte>(arena, random, thread, failures); break;
             }
         }
     }

@@ -337,25 +337,25 @@ public abstract class OwnershipProperties<TMeta, TPte>
 
 public sealed class X64OwnershipProperties : OwnershipProperties<X64PagingMetaData, X64Pte>
 {
-    protected override ArchSpec Arch => ArchSpec.X86_64;
+    protected override ArchSpec Arch => ArchSpec.X64;
 }
 
 public sealed class A64OwnershipProperties : OwnershipProperties<A64PagingMetaData, A64Pte>
 {
-    protected override ArchSpec Arch => ArchSpec.AArch64;
+    protected override ArchSpec Arch => ArchSpec.A64;
 }
 
-public sealed class Sv39OwnershipProperties : OwnershipProperties<Sv39MetaData, Rv64Pte>
+public sealed class Sv39OwnershipProperties : OwnershipProperties<Sv39PagingMetaData, RiscVPte>
 {
     protected override ArchSpec Arch => ArchSpec.Sv39;
 }
 
-public sealed class Sv48OwnershipProperties : OwnershipProperties<Sv48MetaData, Rv64Pte>
+public sealed class Sv48OwnershipProperties : OwnershipProperties<Sv48PagingMetaData, RiscVPte>
 {
     protected override ArchSpec Arch => ArchSpec.Sv48;
 }
 
-public sealed class La64OwnershipProperties : OwnershipProperties<LA64MetaData, LA64Pte>
+public sealed class La64OwnershipProperties : OwnershipProperties<La64PagingMetaData, La64Pte>
 {
-    protected override ArchSpec Arch => ArchSpec.LoongArch64;
+    protected override ArchSpec Arch => ArchSpec.La64;
 }

@@ -411,8 +411,8 @@ public sealed class X64SafetyTests : SafetyTests<X64PagingMetaData, X64Pte>;
 
 public sealed class A64SafetyTests : SafetyTests<A64PagingMetaData, A64Pte>;
 
-public sealed class Sv39SafetyTests : SafetyTests<Sv39MetaData, Rv64Pte>;
+public sealed class Sv39SafetyTests : SafetyTests<Sv39PagingMetaData, RiscVPte>;
 
-public sealed class Sv48SafetyTests : SafetyTests<Sv48MetaData, Rv64Pte>;
+public sealed class Sv48SafetyTests : SafetyTests<Sv48PagingMetaData, RiscVPte>;
 
-public sealed class La64SafetyTests : SafetyTests<LA64MetaData, LA64Pte>;
+public sealed class La64SafetyTests : SafetyTests<La64PagingMetaData, La64Pte>;

@@ -7,11 +7,11 @@ namespace PageTableMultiarch.Properties.Tlb;
 public sealed class TlbsTests
 {
     [Theory]
-    [InlineData("X64", typeof(X86_64Tlb))]
-    [InlineData("A64", typeof(AArch64Tlb))]
+    [InlineData("X64", typeof(X64Tlb))]
+    [InlineData("A64", typeof(A64Tlb))]
     [InlineData("Sv39", typeof(RiscVTlb))]
     [InlineData("Sv48", typeof(RiscVTlb))]
-    [InlineData("La64", typeof(LoongArch64Tlb))]
+    [InlineData("La64", typeof(La64Tlb))]
     public void For_builds_each_format_with_its_walker(string name, Type type)
     {
         SimulatedTlb tlb = Tlbs.For(name, new FrameMemory(), 0x1000);
@@ -43,7 +43,7 @@ public sealed class TlbsTests
             Assert.Throws<ArgumentOutOfRangeException>(() => tlb.PossibleResults(0, Access.Read, (Privilege)2));
         }
 
-        Assert.Throws<ArgumentException>(() => new RiscVTlb(new X86_64Walker(), new FrameMemory(), 0x1000));
+        Assert.Throws<ArgumentException>(() => new RiscVTlb(new X64Walker(), new FrameMemory(), 0x1000));
         Assert.Throws<ArgumentNullException>(() => new RiscVTlb(null!, new FrameMemory(), 0x1000));
     }
 
@@ -65,7 +65,7 @@ public sealed class TlbsTests
     {
         var memory = new FrameMemory().Entry(0x1000, 1, 0x2007).Entry(0x2000, 2, 0x3007).Entry(0x3000, 3, 0x4007)
             .Entry(0x4000, 4, 0x5_0003);
-        var tlb = new X86_64Tlb(memory, 0x1000);
+        var tlb = new X64Tlb(memory, 0x1000);
         IReadOnlyList<TlbEntry> added = tlb.Fill(0x0000_0080_8060_4000);
         Assert.Equal("table L2 va 0x8080600000+0x200000 -> table 0x4000 (0x4007 at 0x3018, asid 0)", added[2].ToString());
         Assert.Equal("leaf L3 va 0x8080604000+0x1000 -> pa 0x50000 (0x50003 at 0x4020, asid 0)", added[3].ToString());

@@ -96,9 +96,9 @@ public struct ShareabilityNotWritten : IStoredBitsChange<A64Pte>
 /// the entry as the next table's base and puts the index in bits 11:3 (LoongArch Reference Manual Vol. 1 §4.2.5.1,
 /// §5.4), so the walk reads entry (index | 0x10) of the next table, not entry index, and a misaligned word.
 /// </summary>
-public struct LeafBitsInDirectoryEntries : IStoredBitsChange<LA64Pte>
+public struct LeafBitsInDirectoryEntries : IStoredBitsChange<La64Pte>
 {
-    public static LA64Pte FromBits(ulong bits) => LA64Pte.FromBits(bits);
+    public static La64Pte FromBits(ulong bits) => La64Pte.FromBits(bits);
 
     public static ulong Leaf(ulong correct, bool isHuge) => correct;
 
@@ -140,7 +140,7 @@ public sealed class NewWalkerRulesCatchVariants
     {
         Run<X64PagingMetaData, ChangedPte<X64Pte, PsOnEveryLeaf>>(TableKind.X64, PageSize.Size4K, null, "x86 PS on 4K leaves, model only");
         Run<X64PagingMetaData, ChangedPte<X64Pte, PsOnEveryLeaf>>(
-            TableKind.X64, PageSize.Size4K, HardwareCheck.For(TableKind.X64, new X86_64Walker()), "x86 PS on 4K leaves, power-on PAT");
+            TableKind.X64, PageSize.Size4K, HardwareCheck.For(TableKind.X64, new X64Walker()), "x86 PS on 4K leaves, power-on PAT");
     }
 
     [Fact]
@@ -166,12 +166,12 @@ public sealed class NewWalkerRulesCatchVariants
 
     [Fact]
     public void La64_leaf_bits_in_directory_entries_are_invisible_to_the_model() =>
-        Run<LA64MetaData, ChangedPte<LA64Pte, LeafBitsInDirectoryEntries>>(TableKind.La64, PageSize.Size4K, null, "La64 V|P in directories, model only");
+        Run<La64PagingMetaData, ChangedPte<La64Pte, LeafBitsInDirectoryEntries>>(TableKind.La64, PageSize.Size4K, null, "La64 V|P in directories, model only");
 
     [Fact]
     public void La64_leaf_bits_in_directory_entries_are_caught_by_the_walker_properties()
     {
-        string message = Caught(() => Run<LA64MetaData, ChangedPte<LA64Pte, LeafBitsInDirectoryEntries>>(
+        string message = Caught(() => Run<La64PagingMetaData, ChangedPte<La64Pte, LeafBitsInDirectoryEntries>>(
             TableKind.La64, PageSize.Size4K, HardwareCheck.For(TableKind.La64), "La64 V|P in directories, walker"));
         Assert.Contains("not a table base", message, StringComparison.Ordinal);
     }

@@ -9,11 +9,11 @@ namespace PageTableMultiarch.Properties.Walkers;
 public sealed class WalkersTests
 {
     [Theory]
-    [InlineData("X64", typeof(X86_64Walker), 4)]
-    [InlineData("A64", typeof(AArch64Walker), 4)]
+    [InlineData("X64", typeof(X64Walker), 4)]
+    [InlineData("A64", typeof(A64Walker), 4)]
     [InlineData("Sv39", typeof(Sv39Walker), 3)]
     [InlineData("Sv48", typeof(Sv48Walker), 4)]
-    [InlineData("La64", typeof(LoongArch64Walker), 4)]
+    [InlineData("La64", typeof(La64Walker), 4)]
     public void For_finds_each_table_format(string name, Type type, int levels)
     {
         IHardwareWalker walker = HardwareWalkers.For(name);
@@ -31,7 +31,7 @@ public sealed class WalkersTests
 
     [Fact]
     public void Default_AArch64_walker_uses_the_library_address_rule() =>
-        Assert.False(((AArch64Walker)HardwareWalkers.For("A64")).HardwareAddressRanges);
+        Assert.False(((A64Walker)HardwareWalkers.For("A64")).HardwareAddressRanges);
 
     [Fact]
     public void Results_print_hex()

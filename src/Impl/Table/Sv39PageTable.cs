@@ -1,0 +1,25 @@
+namespace PageTableMultiarch;
+
+/// <summary>RISC-V Sv39 (3-level) page table (the original's <c>Sv39PageTable</c>).</summary>
+/// <typeparam name="THandler">Frame handler.</typeparam>
+public sealed class Sv39PageTable<THandler> : PageTable64<Sv39PagingMetaData, RiscVPte, THandler> where THandler : struct, IPagingHandler
+{
+    private Sv39PageTable(THandler handler, PhysAddr root) : base(handler, root) { }
+
+    /// <summary>Allocates the root: see <see cref="PageTable64{TMeta, TPte, THandler}.TryCreate(THandler)"/> for the errors.</summary>
+    public static new PagingResult<Sv39PageTable<THandler>> TryCreate(THandler handler)
+    {
+        PagingError error = TryAllocRoot(ref handler, out PhysAddr root);
+        return error == 0 ? new Sv39PageTable<THandler>(handler, root) : error;
+    }
+}
+
+/// <summary>Creates an <see cref="Sv39PageTable{THandler}"/> in a <see cref="FrameArena"/>.</summary>
+public static class Sv39PageTable
+{
+    /// <summary>Allocates the root in <paramref name="arena"/>; <see cref="PagingError.InvalidPhysAddr"/> if the arena reaches beyond
+    /// the architecture's physical width, <see cref="PagingError.NoMemory"/> if it has no free frame.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="arena"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="arena"/> has been disposed.</exception>
+    public static PagingResult<Sv39PageTable<ArenaHandler>> TryCreate(FrameArena arena) => Sv39PageTable<ArenaHandler>.TryCreate(new ArenaHandler(arena));
+}
