@@ -32,8 +32,14 @@ public sealed class ReportRenderingTests : IDisposable
         Chromium.Find(); // fail first, with the install command, when the browser is missing
         var options = new CampaignOptions
         {
-            Tables = [TableKind.X64, TableKind.Sv39], Seed = 3, Seconds = 3, Batch = 5, MaxLength = 12, Workers = 1,
-            ProgressSeconds = 0.5, ReportDirectory = _dir,
+            Tables = [TableKind.X64, TableKind.Sv39],
+            Seed = 3,
+            Seconds = 3,
+            Batch = 5,
+            MaxLength = 12,
+            Workers = 1,
+            ProgressSeconds = 0.5,
+            ReportDirectory = _dir,
         };
         var result = Campaign.Run(options, TextWriter.Null, terminal: false);
         Assert.Null(result.Failure);
@@ -61,7 +67,14 @@ public sealed class ReportRenderingTests : IDisposable
         Chromium.Find();
         var options = new CampaignOptions
         {
-            Tables = [TableKind.X64], Seed = 11, Seconds = 90, Batch = 20, MaxLength = 20, Workers = 2, Walkers = false, ReportDirectory = _dir,
+            Tables = [TableKind.X64],
+            Seed = 11,
+            Seconds = 90,
+            Batch = 20,
+            MaxLength = 20,
+            Workers = 2,
+            Walkers = false,
+            ReportDirectory = _dir,
         };
         var result = Campaign.Run(options, TextWriter.Null, terminal: false, CampaignReplayTests.Faulty);
         var failure = Assert.IsType<CampaignFailure>(result.Failure);
