@@ -188,9 +188,9 @@ public sealed class FrameArena : IDisposable
     /// <summary>
     /// Gives back every frame of <paramref name="frames"/>: the same as <see cref="FreeFrame"/> for each in order, for a
     /// few instructions a frame. The disposal check is made once; each frame's range and alignment are one compare; the
-    /// frames that share a word of the in-use bitmap (64 frames in a row, as tables allocated together are) are cleared
-    /// by one compare-and-swap that happens only if every one of their bits is set, so a double free is still caught
-    /// before anything of that word changes.
+    /// frames in a row that share a word of the in-use bitmap (64 frames, as tables allocated together do) are cleared
+    /// by one compare-and-swap that happens only if every one of their bits is set and no frame is among them twice, so
+    /// a double free is still caught before anything of that word changes.
     /// </summary>
     /// <remarks>On a bad frame (outside the arena, unaligned, not in use, or twice in <paramref name="frames"/>) it throws
     /// as <see cref="FreeFrame"/> does, having freed exactly the frames before it, and the counters say so.</remarks>
@@ -201,28 +201,22 @@ public sealed class FrameArena : IDisposable
     {
         ulong limit = Volatile.Read(ref _limit);
         if (limit == 0) ThrowHelper.Disposed(nameof(FrameArena));
-        ulong first = BasePaddr.Value;
+        ulong first = BasePaddr.Value, count = limit / FrameSize;
         int freed = 0, lowestWord = int.MaxValue;
-        int runStart = 0, runWord = -1;
-        ulong runBits = 0; // the bits of the frames [runStart, i), all in word runWord
         try
         {
-            for (int i = 0; i < frames.Length; i++)
+            for (int i = 0; i < frames.Length;)
             {
-                ulong offset = frames[i].Value - first; // wraps below the base: caught by the compare
-                ulong bit = 1UL << (int)(offset >> 12);
-                // Outside, unaligned, another word, or a frame already in this run: the run ends here.
-                if (offset >= limit || (offset & (FrameSize - 1)) != 0 || (int)(offset >> 18) != runWord || (runBits & bit) != 0)
+                int end = RunEnd(frames, i, first, count, out int word, out ulong bits);
+                if (end == i)
                 {
-                    freed += ClearRun(frames, runStart, i, runWord, runBits, ref lowestWord);
-                    if (offset >= limit || (offset & (FrameSize - 1)) != 0) FreeFrame(frames[i]); // throws, naming what is wrong
-                    runStart = i;
-                    runWord = (int)(offset >> 18);
-                    runBits = 0;
+                    FreeFrame(frames[i++]); // outside or unaligned: throws, naming what is wrong
+                    continue;
                 }
-                runBits |= bit;
+                if (BitOperations.PopCount(bits) == end - i) freed += ClearRun(frames, i, end, word, bits, ref lowestWord);
+                else FreeEach(frames, i, end); // a frame twice in the run: the error names it, the frames before it are freed
+                i = end;
             }
-            freed += ClearRun(frames, runStart, frames.Length, runWord, runBits, ref lowestWord);
         }
         finally
         {
@@ -236,13 +230,41 @@ public sealed class FrameArena : IDisposable
     }
 
     /// <summary>
+    /// The run of frames from <paramref name="start"/> on that lie in one word of the in-use bitmap, inside the arena
+    /// (<paramref name="count"/> frames from <paramref name="first"/>) and frame-aligned. Returns where the run ends
+    /// (<paramref name="start"/> itself when that frame is outside or unaligned), with the word and the bits of the run's
+    /// frames (fewer bits than frames when a frame is in the run twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the loop of every batch free: skip the unoptimized first tier
+    private static int RunEnd(ReadOnlySpan<PhysAddr> frames, int start, ulong first, ulong count, out int word, out ulong bits)
+    {
+        // The frame's index, rotated so that an unaligned address has its low bits on top: one compare checks both the
+        // range (an address below the base wraps to a large number too) and the alignment.
+        word = 0;
+        bits = 0;
+        ulong index = BitOperations.RotateRight(frames[start].Value - first, 12);
+        if (index >= count) return start;
+        ulong run = 0, w = index >> 6;
+        int i = start;
+        while (true)
+        {
+            run |= 1UL << (int)index;
+            if (++i == frames.Length) break;
+            index = BitOperations.RotateRight(frames[i].Value - first, 12);
+            if (index >= count || index >> 6 != w) break;
+        }
+        word = (int)w;
+        bits = run;
+        return i;
+    }
+
+    /// <summary>
     /// Clears <paramref name="bits"/> (the frames <c>[start, end)</c> of <paramref name="frames"/>) in word
     /// <paramref name="word"/> of the in-use bitmap, if every one of them is set; the number of frames freed. If one is
     /// not, frees the run frame by frame, so that the error names the first frame not in use and those before it are freed.
     /// </summary>
     private int ClearRun(ReadOnlySpan<PhysAddr> frames, int start, int end, int word, ulong bits, ref int lowestWord)
     {
-        if (bits == 0) return 0;
         ref ulong slot = ref _inUse[word];
         ulong seen = Volatile.Read(ref slot);
         while ((seen & bits) == bits)
@@ -255,8 +277,14 @@ public sealed class FrameArena : IDisposable
             }
             seen = before; // another thread changed other frames of this word: try again
         }
-        for (int i = start; i < end; i++) FreeFrame(frames[i]); // throws at the first frame not in use
+        FreeEach(frames, start, end); // throws at the first frame not in use
         return 0; // (only after a racing change) every frame went through FreeFrame, which counted it
+    }
+
+    /// <summary>Frees the frames <c>[start, end)</c> one by one (<see cref="FreeFrame"/> counts each, and throws at a bad one).</summary>
+    private void FreeEach(ReadOnlySpan<PhysAddr> frames, int start, int end)
+    {
+        for (int i = start; i < end; i++) FreeFrame(frames[i]);
     }
 
     /// <summary>Whether the frame at <paramref name="paddr"/> is currently handed out (false outside the arena).</summary>

@@ -359,54 +359,94 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     [SkipLocalsInit] // the batch buffer is written before it is read
     private unsafe void FreeSubtree(PhysAddr tablePaddr, int level)
     {
-        var batch = new FrameBatch(stackalloc PhysAddr[FrameBatch.Capacity]);
+        PhysAddr* frames = stackalloc PhysAddr[FrameBatch.Capacity];
+        var batch = new FrameBatch { Frames = frames };
         CollectSubtree(tablePaddr, level, ref batch);
         batch.Flush(ref _handler);
     }
 
     /// <summary>Adds the tables below the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>), then that
-    /// table, to <paramref name="batch"/>; the batch gives them back whenever it is full. Nothing is read from a table
-    /// after it was added.</summary>
+    /// table, to <paramref name="batch"/>, which gives them back whenever it is full. Nothing is read from a table after
+    /// it was added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private unsafe void CollectSubtree(PhysAddr tablePaddr, int level, ref FrameBatch batch)
     {
-        if (level < LeafLevel)
+        if (level == LeafLevel - 1)
+        {
+            CollectLeafTables(TableOf(tablePaddr), ref batch);
+        }
+        else if (level < LeafLevel)
         {
             TPte* table = TableOf(tablePaddr);
-            bool childIsLeafTable = level + 1 == LeafLevel; // nothing to read in it: taken as it is, without a call
-            for (int i = 0; i < EntryCount; i++)
+            for (int i = 0; i < EntryCount; i += 8)
             {
-                TPte* e = table + i;
-                if (!e->IsPresent || e->IsHuge) continue;
-                if (childIsLeafTable) batch.Add(e->Paddr, ref _handler);
-                else CollectSubtree(e->Paddr, level + 1, ref batch);
+                // Stryker disable once Statement,Block : a shortcut only: without it the same entries are looked at one by one
+                if (EightUnused(table + i)) continue;
+                for (TPte* e = table + i, end = e + 8; e != end; e++)
+                {
+                    if (e->IsPresent && !e->IsHuge) CollectSubtree(e->Paddr, level + 1, ref batch);
+                }
             }
         }
         batch.Add(tablePaddr, ref _handler);
     }
 
+    /// <summary>Adds the last-level tables that <paramref name="table"/> (one level above them) points at to
+    /// <paramref name="batch"/>: nothing is read in them, so they are taken as they are, with the count kept in a register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
+    private unsafe void CollectLeafTables(TPte* table, ref FrameBatch batch)
+    {
+        PhysAddr* frames = batch.Frames;
+        int count = batch.Count;
+        for (int i = 0; i < EntryCount; i += 8)
+        {
+            // Stryker disable once Statement,Block : a shortcut only: without it the same entries are looked at one by one
+            if (EightUnused(table + i)) continue;
+            for (TPte* e = table + i, end = e + 8; e != end; e++)
+            {
+                if (!e->IsPresent || e->IsHuge) continue;
+                if (count == FrameBatch.Capacity)
+                {
+                    batch.Count = count;
+                    batch.Flush(ref _handler);
+                    count = 0;
+                }
+                frames[count++] = e->Paddr;
+            }
+        }
+        batch.Count = count;
+    }
+
+    /// <summary>Whether the eight entries from <paramref name="entries"/> (one 64-byte line of a table) are all unused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool EightUnused(TPte* entries) =>
+        (Vector256.Load((ulong*)entries) | Vector256.Load((ulong*)entries + 4)) == Vector256<ulong>.Zero;
+
     /// <summary>Table frames on their way back to the handler, given back <see cref="Capacity"/> at a time.</summary>
-    private ref struct FrameBatch(Span<PhysAddr> buffer)
+    private unsafe ref struct FrameBatch
     {
         /// <summary>Frames per batch: a whole 1 GiB of 4K pages (512 last-level tables) needs two batches.</summary>
         public const int Capacity = EntryCount;
 
-        private readonly Span<PhysAddr> _buffer = buffer;
-        private int _count;
+        /// <summary>Room for <see cref="Capacity"/> frames (on the stack of the caller).</summary>
+        public PhysAddr* Frames;
+
+        /// <summary>How many of <see cref="Frames"/> are waiting.</summary>
+        public int Count;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(PhysAddr frame, ref THandler handler)
         {
-            if (_count == _buffer.Length) Flush(ref handler);
-            _buffer[_count++] = frame;
+            if (Count == Capacity) Flush(ref handler);
+            Frames[Count++] = frame;
         }
 
         public void Flush(ref THandler handler)
         {
-            if (_count == 0) return;
-            int count = _count;
-            _count = 0; // first: a handler that throws does not get the same frames again
-            THandler.DeallocFrames(ref handler, _buffer[..count]);
+            if (Count == 0) return;
+            int count = Count;
+            Count = 0; // first: a handler that throws does not get the same frames again
+            THandler.DeallocFrames(ref handler, new ReadOnlySpan<PhysAddr>(Frames, count));
         }
     }
 
@@ -419,6 +459,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
     [SkipLocalsInit] // the batch buffer is written before it is read
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop over the root: skip the unoptimized first tier
     public unsafe void Dispose()
     {
         if (_disposed) return;
@@ -426,18 +467,25 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         _disposed = true; // first: whatever happens below, nothing is freed twice
         bool released = _handler.IsMemoryReleased;
         TPte* root = released ? null : Root();
-        var batch = new FrameBatch(stackalloc PhysAddr[FrameBatch.Capacity]);
-        for (int i = 0; i < EntryCount; i++) // every architecture here has at least 3 levels: root entries are never 4K leaves
+        SharedSubtree?[]? shares = _shares;
+        PhysAddr* frames = stackalloc PhysAddr[FrameBatch.Capacity];
+        var batch = new FrameBatch { Frames = frames };
+        for (int i = 0; i < EntryCount; i += 8) // every architecture here has at least 3 levels: root entries are never 4K leaves
         {
-            if (_shares?[i] is not null)
+            // Stryker disable once all : a shortcut only: without it the same slots are looked at one by one
+            if (shares is null && !released && EightUnused(root + i)) continue;
+            for (int slot = i; slot < i + 8; slot++)
             {
-                Release(i, released);
-                continue;
+                if (shares?[slot] is not null)
+                {
+                    Release(slot, released);
+                    continue;
+                }
+                if (released || _borrowed.Get(slot)) continue;
+                TPte* e = root + slot;
+                if (!e->IsPresent || e->IsHuge) continue;
+                CollectSubtree(e->Paddr, 1, ref batch);
             }
-            if (released || _borrowed.Get(i)) continue;
-            TPte* e = root + i;
-            if (!e->IsPresent || e->IsHuge) continue;
-            CollectSubtree(e->Paddr, 1, ref batch);
         }
         if (released) return;
         batch.Add(_root, ref _handler);
