@@ -9,8 +9,8 @@ namespace PageTableMultiarch.Benchmarks;
 /// <c>memset</c> as the original's <c>write_bytes</c> does), then one entry written with <c>NewPage</c> (or cleared, or
 /// given new flags with <c>SetFlags</c>). Only the checks that algorithm makes: an entry in the way throws, which the
 /// benchmarks never meet. It works on a table's own root in its own arena, so it builds exactly the table the
-/// <c>Cursor</c> variant builds and the table's <c>Dispose</c> frees it. Tables go from physical to host addresses
-/// through <see cref="FrameArena.FramePointer"/>, as Impl's do.
+/// <c>Cursor</c> variant builds and the table's <c>Dispose</c> frees it. Physical addresses become host addresses as
+/// in the original's linear map: the arena's base pointer plus the offset (the arena is one block), with no check.
 /// </summary>
 public static unsafe class PerPageWalk<TMeta, TPte>
     where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
@@ -27,6 +27,7 @@ public static unsafe class PerPageWalk<TMeta, TPte>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MapRegion(FrameArena arena, PhysAddr root, ulong va, ulong pa, ulong size, MappingFlags flags, bool allowHuge)
     {
+        var memory = new Memory(arena);
         for (ulong done = 0; done < size;)
         {
             ulong cur = va + done, frame = pa + done, rest = size - done;
@@ -34,7 +35,7 @@ public static unsafe class PerPageWalk<TMeta, TPte>
             ulong step = 0x1000;
             if (allowHuge && rest >= Size1G && ((cur | frame) & (Size1G - 1)) == 0) (level, step) = (LeafLevel - 2, Size1G);
             else if (allowHuge && rest >= Size2M && ((cur | frame) & (Size2M - 1)) == 0) (level, step) = (LeafLevel - 1, Size2M);
-            TPte* target = Walk(arena, root, cur, level, create: true);
+            TPte* target = Walk(memory, arena, root, cur, level, create: true);
             if (!target->IsUnused) throw new InvalidOperationException($"0x{cur:x} is already mapped.");
             *target = TPte.NewPage(new PhysAddr(frame), flags, level != LeafLevel);
             done += step;
@@ -45,9 +46,10 @@ public static unsafe class PerPageWalk<TMeta, TPte>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UnmapRegion(FrameArena arena, PhysAddr root, ulong va, ulong size)
     {
+        var memory = new Memory(arena);
         for (ulong done = 0; done < size; done += 0x1000)
         {
-            TPte* leaf = Walk(arena, root, va + done, LeafLevel, create: false);
+            TPte* leaf = Walk(memory, arena, root, va + done, LeafLevel, create: false);
             if (!leaf->IsPresent) throw new InvalidOperationException($"0x{va + done:x} is not mapped.");
             *leaf = TPte.Empty;
         }
@@ -57,9 +59,10 @@ public static unsafe class PerPageWalk<TMeta, TPte>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ProtectRegion(FrameArena arena, PhysAddr root, ulong va, ulong size, MappingFlags flags)
     {
+        var memory = new Memory(arena);
         for (ulong done = 0; done < size; done += 0x1000)
         {
-            TPte* leaf = Walk(arena, root, va + done, LeafLevel, create: false);
+            TPte* leaf = Walk(memory, arena, root, va + done, LeafLevel, create: false);
             if (!leaf->IsPresent) throw new InvalidOperationException($"0x{va + done:x} is not mapped.");
             leaf->SetFlags(flags, false);
         }
@@ -68,16 +71,16 @@ public static unsafe class PerPageWalk<TMeta, TPte>
     /// <summary>The entry for <paramref name="va"/> at <paramref name="level"/>, walking from the root; missing tables are
     /// created when <paramref name="create"/> is set, and throw otherwise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TPte* Walk(FrameArena arena, PhysAddr root, ulong va, int level, bool create)
+    private static TPte* Walk(Memory memory, FrameArena arena, PhysAddr root, ulong va, int level, bool create)
     {
-        TPte* table = (TPte*)arena.FramePointer(root);
+        TPte* table = (TPte*)memory.Host(root);
         for (int l = 0; l < level; l++)
         {
             TPte* e = table + Index(va, l);
             if (e->IsUnused)
             {
                 if (!create || !arena.TryAllocFrame(out PhysAddr frame)) throw new InvalidOperationException($"No table for 0x{va:x}.");
-                byte* host = arena.FramePointer(frame);
+                byte* host = memory.Host(frame);
                 NativeMemory.Clear(host, FrameArena.FrameSize);
                 *e = TPte.NewTable(frame);
                 table = (TPte*)host;
@@ -85,9 +88,19 @@ public static unsafe class PerPageWalk<TMeta, TPte>
             else
             {
                 if (e->IsHuge) throw new InvalidOperationException($"0x{va:x} is inside a huge page.");
-                table = (TPte*)arena.FramePointer(e->Paddr);
+                table = (TPte*)memory.Host(e->Paddr);
             }
         }
         return table + Index(va, level);
+    }
+
+    /// <summary>The arena as the original's linear map sees memory: host = base + (physical - first frame).</summary>
+    private readonly struct Memory(FrameArena arena)
+    {
+        private readonly byte* _host = arena.FramePointer(arena.BasePaddr);
+        private readonly ulong _first = arena.BasePaddr.Value;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public byte* Host(PhysAddr paddr) => _host + (paddr.Value - _first);
     }
 }

@@ -8,7 +8,8 @@ namespace PageTableMultiarch.Benchmarks;
 /// iteration setup (not timed), so every map starts from an empty table and has to allocate and zero its 512 leaf
 /// tables, as a real kernel mapping 1 GiB would. Three variants per operation:
 /// <list type="bullet">
-/// <item><c>Cursor</c>: Impl's region operation (descends once, stays in a leaf table while the region does);</item>
+/// <item><c>Cursor</c>: Impl's region operation (descends once, stays in a leaf table while the region does);
+/// <c>CursorCallback</c> asks a <c>Func</c> for each page's frame, <c>CursorSource</c> a struct <see cref="IPaddrSource"/>;</item>
 /// <item><c>Walk</c>: the original crate's algorithm as directly as it can be written here (<see cref="PerPageWalk{TMeta, TPte}"/>):
 /// one walk from the root per page, tables created on the way, one entry write — the same table, built the way the
 /// original builds it;</item>
@@ -40,7 +41,7 @@ public class RegionBenchmarks<TMeta, TPte>
 
     // ---- iteration setups (not timed) ----
 
-    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk)])]
+    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_CursorSource), nameof(Map4K_Walk)])]
     public void EmptyTable() => _table = Fixture.NewTable<TMeta, TPte>(_arena);
 
     [IterationSetup(Targets = [nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
@@ -52,7 +53,7 @@ public class RegionBenchmarks<TMeta, TPte>
 
     // ---- iteration cleanups (not timed): the outcome is checked, then the table goes ----
 
-    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk)])]
+    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_CursorSource), nameof(Map4K_Walk)])]
     public void CheckMappedAndDispose() => CheckAndDispose(Fixture.Flags);
 
     [IterationCleanup(Targets = [nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
@@ -107,6 +108,13 @@ public class RegionBenchmarks<TMeta, TPte>
         Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), _implPaddr, Fixture.OneGiB, Fixture.Flags, false, false), "map");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_CursorSource()
+    {
+        var source = new OffsetSource();
+        Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), ref source, Fixture.OneGiB, Fixture.Flags, false, false), "map");
+    }
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
     public void Map4K_Walk() =>
         PerPageWalk<TMeta, TPte>.MapRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.RegionPa, Fixture.OneGiB, Fixture.Flags, false);
 
@@ -137,4 +145,10 @@ public class RegionBenchmarks<TMeta, TPte>
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Protect 1 GiB, 4K pages")]
     public void Protect4K_Model() => Fixture.Check(_model!.ProtectRegion(Fixture.RegionVa, Fixture.OneGiB, Fixture.ModelRx), "protect");
+}
+
+/// <summary>The frame of each page as a struct source: the same mapping as the contiguous overload, one call per page.</summary>
+public readonly struct OffsetSource : IPaddrSource
+{
+    public PhysAddr GetPaddr(VirtAddr vaddr) => new(Fixture.RegionPa + (vaddr.Value - Fixture.RegionVa));
 }

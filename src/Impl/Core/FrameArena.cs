@@ -130,6 +130,7 @@ public sealed class FrameArena : IDisposable
 
     /// <summary>Takes the lowest free frame (its content is whatever was left in it); false when none is free.</summary>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per frame: without it, a short run's first frames go through unoptimized code
     public bool TryAllocFrame(out PhysAddr paddr)
     {
         ThrowIfDisposed();
@@ -170,6 +171,7 @@ public sealed class FrameArena : IDisposable
     /// <summary>Gives back a frame from <see cref="TryAllocFrame"/>.</summary>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     /// <exception cref="InvalidOperationException">The frame is outside the arena, unaligned, or not in use (a double free).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per frame: without it, a short run's first frames go through unoptimized code
     public void FreeFrame(PhysAddr paddr)
     {
         ThrowIfDisposed();

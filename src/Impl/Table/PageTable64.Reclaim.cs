@@ -29,6 +29,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
 
     /// <summary>Reclaims below the entries of <paramref name="table"/> (at <paramref name="level"/>, first byte
     /// <paramref name="tableVa"/>) that <c>[first, last]</c> touches; true when the table holds no entry afterwards.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per table of the range, each a loop: skip the unoptimized first tier
     private unsafe bool ReclaimTable(TPte* table, int level, ulong tableVa, ulong first, ulong last, bool rangeIsClear,
         PhysAddr* pending, ref int count)
     {

@@ -34,6 +34,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <exception cref="ArgumentNullException"><paramref name="getPaddr"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the callback disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, Func<VirtAddr, PhysAddr> getPaddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
     {
@@ -46,6 +47,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// Maps <c>[vaddr, vaddr + size)</c> to the contiguous physical range starting at <paramref name="paddr"/>.
     /// Same rules as the callback form, without a call per page.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, PhysAddr paddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
     {
@@ -60,6 +62,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// </summary>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the source disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
     {

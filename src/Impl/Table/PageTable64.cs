@@ -88,6 +88,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     private static bool ArenaFits(FrameArena arena) => arena.EndPaddr.Value - 1 < 1UL << TMeta.PaMaxBits;
 
     /// <summary>Takes a frame from <paramref name="handler"/>, checks that a table pointer can hold it, and zeroes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per new table: without it, a short run's first tables go through unoptimized code
     private static unsafe PagingError TryAllocZeroed(ref THandler handler, out PhysAddr paddr)
     {
         if (!handler.TryAllocFrame(out paddr)) return PagingError.NoMemory;
