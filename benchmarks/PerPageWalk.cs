@@ -6,8 +6,9 @@ namespace PageTableMultiarch.Benchmarks;
 /// <summary>
 /// The reference for region operations: the original crate's algorithm, written here as directly as it goes. For every
 /// page one walk from the root (no cursor), creating the missing tables on the way (a frame from the arena, zeroed with
-/// <c>memset</c> as the original's <c>write_bytes</c> does), then one entry written with <c>NewPage</c> (or cleared, or
-/// given new flags with <c>SetFlags</c>). Only the checks that algorithm makes: an entry in the way throws, which the
+/// <c>memset</c> as the original's <c>write_bytes</c> does), then one entry written: <c>NewPage</c>'s bits with the frame
+/// set (the flags encoded once per call, as an optimizing compiler hoists them out of the original's loop), or cleared,
+/// or given new flags with <c>SetFlags</c>. Only the checks that algorithm makes: an entry in the way throws, which the
 /// benchmarks never meet. It works on a table's own root in its own arena, so it builds exactly the table the
 /// <c>Cursor</c> variant builds and the table's <c>Dispose</c> frees it. Physical addresses become host addresses as
 /// in the original's linear map: the arena's base pointer plus the offset (the arena is one block), with no check.
@@ -28,6 +29,9 @@ public static unsafe class PerPageWalk<TMeta, TPte>
     public static void MapRegion(FrameArena arena, PhysAddr root, ulong va, ulong pa, ulong size, MappingFlags flags, bool allowHuge)
     {
         var memory = new Memory(arena);
+        // The flags' bits are the same for every page: encoded once, as an optimizing compiler hoists them out of the
+        // original's loop; each entry is that template with its frame.
+        TPte page = TPte.NewPage(default, flags, false), block = TPte.NewPage(default, flags, true);
         for (ulong done = 0; done < size;)
         {
             ulong cur = va + done, frame = pa + done, rest = size - done;
@@ -37,7 +41,9 @@ public static unsafe class PerPageWalk<TMeta, TPte>
             else if (allowHuge && rest >= Size2M && ((cur | frame) & (Size2M - 1)) == 0) (level, step) = (LeafLevel - 1, Size2M);
             TPte* target = Walk(memory, arena, root, cur, level, create: true);
             if (!target->IsUnused) throw new InvalidOperationException($"0x{cur:x} is already mapped.");
-            *target = TPte.NewPage(new PhysAddr(frame), flags, level != LeafLevel);
+            TPte entry = level == LeafLevel ? page : block;
+            entry.SetPaddr(new PhysAddr(frame));
+            *target = entry;
             done += step;
         }
     }

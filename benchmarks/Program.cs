@@ -14,7 +14,9 @@ namespace PageTableMultiarch.Benchmarks;
 /// taken from the same run. <c>--smoke</c> runs every benchmark once in-process (a check that they build and run, not a
 /// measurement); <c>--jit tiered|fullopts|both|all</c> chooses the JIT settings the jobs run with (default
 /// <c>tiered</c>, the runtime's default: tiered compilation with dynamic PGO; <c>fullopts</c> sets
-/// <c>DOTNET_TieredCompilation=0</c>; <c>all</c> adds <c>DOTNET_TieredPGO=0</c>); other arguments go to
+/// <c>DOTNET_TieredCompilation=0</c>; <c>all</c> adds <c>DOTNET_TieredPGO=0</c>); <c>--launches N</c> runs each benchmark
+/// in N processes (the median is taken over all their iterations: on a shared machine one process can meet a bad
+/// moment); other arguments go to
 /// BenchmarkDotNet (for example <c>--filter *Query*</c>). Exits 1 when any benchmark failed.
 /// </summary>
 public static class Program
@@ -35,6 +37,17 @@ public static class Program
             jit = rest[at + 1];
             rest.RemoveRange(at, 2);
         }
+        int launches = 1;
+        at = rest.IndexOf("--launches");
+        if (at >= 0)
+        {
+            if (at + 1 >= rest.Count || !int.TryParse(rest[at + 1], CultureInfo.InvariantCulture, out launches) || launches < 1)
+            {
+                Console.WriteLine("--launches takes a positive number of processes per benchmark");
+                return 1;
+            }
+            rest.RemoveRange(at, 2);
+        }
         if (!rest.Contains("--filter")) rest.AddRange(["--filter", "*"]);
 
         IConfig config = DefaultConfig.Instance
@@ -47,7 +60,7 @@ public static class Program
         }
         else
         {
-            Job bench = Job.Default.WithWarmupCount(3).WithIterationCount(15);
+            Job bench = Job.Default.WithWarmupCount(3).WithIterationCount(15).WithLaunchCount(launches);
             if (jit is "tiered" or "both" or "all") config = config.AddJob(bench.WithId("Tiered"));
             if (jit is "all") config = config.AddJob(bench.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TieredPGO", "0")).WithId("NoPGO"));
             if (jit is "fullopts" or "both" or "all")

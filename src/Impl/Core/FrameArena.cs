@@ -222,7 +222,6 @@ public sealed class FrameArena : IDisposable
         }
         finally
         {
-            // Stryker disable once Equality,Block : a shortcut only: with nothing freed the updates change nothing
             if (freed != 0)
             {
                 LowerHint(lowestWord);
@@ -278,7 +277,7 @@ public sealed class FrameArena : IDisposable
                 lowestWord = Math.Min(lowestWord, word);
                 return BitOperations.PopCount(bits);
             }
-            // Stryker disable once Assignment,Statement : reached only when another thread changes the word between the read and the swap
+            // Stryker disable once Statement : reached only when another thread changes the word between the read and the swap
             seen = before; // another thread changed other frames of this word: try again
         }
         FreeEach(frames, start, end); // throws at the first frame not in use

@@ -162,9 +162,11 @@ public partial class PageTable64<TMeta, TPte, THandler>
         ulong frame = pa, start = mapped, written = 0;
         for (; e != end; e++)
         {
-            // Stryker disable once Equality,Bitwise : ending a run early is a shortcut lost, not a change: the descent then
-            // maps the page under the same rules (rest == step, or a frame that fits sent there)
-            if (rest < step || ((frame & (step - 1)) | (frame >> TMeta.PaMaxBits)) != 0 || !e->IsUnused) break;
+            // Stryker disable once Equality : ending a run early only sends the next page through the descent, which maps it the same way
+            if (rest < step) break;
+            // Stryker disable once Bitwise : the same (a frame that fits, sent through the descent); the mutants that keep a bad frame here are killed
+            if (((frame & (step - 1)) | (frame >> TMeta.PaMaxBits)) != 0) break;
+            if (!e->IsUnused) break;
             TPte entry = template;
             entry.SetPaddr(new PhysAddr(frame));
             Write(e, entry);

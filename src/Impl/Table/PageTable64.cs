@@ -381,7 +381,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
             TPte* table = TableOf(tablePaddr);
             for (int i = 0; i < EntryCount; i += 8)
             {
-                // Stryker disable once Statement,Block : a shortcut only: without it the same entries are looked at one by one
+                // Stryker disable once Statement : a shortcut only: without it the same entries are looked at one by one
                 if (EightUnused(table + i)) continue;
                 for (TPte* e = table + i, end = e + 8; e != end; e++)
                 {
@@ -401,7 +401,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         int count = batch.Count;
         for (int i = 0; i < EntryCount; i += 8)
         {
-            // Stryker disable once Statement,Block : a shortcut only: without it the same entries are looked at one by one
+            // Stryker disable once Statement : a shortcut only: without it the same entries are looked at one by one
             if (EightUnused(table + i)) continue;
             for (TPte* e = table + i, end = e + 8; e != end; e++)
             {
@@ -444,7 +444,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
 
         public void Flush(ref THandler handler)
         {
-            // Stryker disable once Equality,Statement : a shortcut only: an empty batch frees nothing
+            // Stryker disable once Statement : a shortcut only: an empty batch frees nothing
             if (Count == 0) return;
             int count = Count;
             Count = 0; // first: a handler that throws does not get the same frames again
@@ -474,7 +474,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         var batch = new FrameBatch { Frames = frames };
         for (int i = 0; i < EntryCount; i += 8) // every architecture here has at least 3 levels: root entries are never 4K leaves
         {
-            // Stryker disable once all : a shortcut only: without it the same slots are looked at one by one
+            // Stryker disable once Statement : a shortcut only: without it the same slots are looked at one by one
             if (shares is null && !released && EightUnused(root + i)) continue;
             for (int slot = i; slot < i + 8; slot++)
             {
