@@ -16,8 +16,8 @@ namespace PageTableMultiarch.Benchmarks;
 /// <c>tiered</c>, the runtime's default: tiered compilation with dynamic PGO; <c>fullopts</c> sets
 /// <c>DOTNET_TieredCompilation=0</c>; <c>all</c> adds <c>DOTNET_TieredPGO=0</c>); <c>--launches N</c> runs each benchmark
 /// in N processes (the median is taken over all their iterations: on a shared machine one process can meet a bad
-/// moment); other arguments go to
-/// BenchmarkDotNet (for example <c>--filter *Query*</c>). Exits 1 when any benchmark failed.
+/// moment); other arguments go to BenchmarkDotNet (for example <c>--filter *Query*</c>, or <c>--job short</c>, which then
+/// replaces the jobs above). Exits 1 when any benchmark failed.
 /// </summary>
 public static class Program
 {
@@ -58,7 +58,7 @@ public static class Program
         {
             config = config.AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("Smoke"));
         }
-        else
+        else if (!rest.Any(a => a is "--job" or "-j")) // a job named on the command line (--job short) replaces these
         {
             Job bench = Job.Default.WithWarmupCount(3).WithIterationCount(15).WithLaunchCount(launches);
             if (jit is "tiered" or "both" or "all") config = config.AddJob(bench.WithId("Tiered"));
