@@ -238,6 +238,8 @@ public static class AccessedDirty
                         Fault(cause, tval);
                         return;
                     }
+                    if (walk.Translation is not { } x64 || x64.Accessed != ((leaf & X64Accessed) != 0) || x64.Dirty != ((leaf & X64Dirty) != 0))
+                        throw Disagree("walker reports another A/D state than the leaf holds");
                     foreach (ulong t in path) _written[t] = Entry(t) | X64Accessed;
                     Ok(X64Accessed | (access == Access.Write ? X64Dirty : 0), 0);
                     return;
@@ -248,6 +250,7 @@ public static class AccessedDirty
                     if (granted)
                     {
                         if (walk.Fault is { } f && f.Reason is not ("page fault: A=0" or "page fault: store with D=0")) throw Disagree("walker refuses for another reason");
+                        if (walk.Translation is { } rv && rv.Dirty != ((leaf & RiscVDirty) != 0)) throw Disagree("walker reports another D than the leaf holds");
                         Ok(RiscVAccessed | (access == Access.Write ? RiscVDirty : 0), 0);
                     }
                     else
@@ -297,7 +300,11 @@ public static class AccessedDirty
                     bool pageModify = walk.Fault is { Reason: "page modify exception (store with D=0)" };
                     if (!pageModify && granted == walk.IsFault) throw Disagree("model and walker disagree");
                     if (pageModify) Fault(4UL << 16, va); // a read-only page has D = 0 as well
-                    else if (!walk.IsFault) Ok(0, 0);
+                    else if (walk.Translation is { } la)
+                    {
+                        if (la.Dirty != ((leaf & La64Dirty) != 0)) throw Disagree("walker reports another D than the leaf holds");
+                        Ok(0, 0);
+                    }
                     else
                     {
                         var (cause, tval) = plan.RefusedFault(access, privilege, va, walk.Fault, m);
