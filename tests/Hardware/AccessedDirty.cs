@@ -214,7 +214,8 @@ public static class AccessedDirty
 
             void Ok(ulong setInLeaf, ulong clearInLeaf)
             {
-                plan.AddWithOutcome(va, access, privilege, value, pa, null, null, $"{what}; {management}: granted, leaf |= 0x{setInLeaf:x} &= ~0x{clearInLeaf:x}");
+                if (!plan.AddWithOutcome(va, access, privilege, value, pa, null, null, $"{what}; {management}: granted, leaf |= 0x{setInLeaf:x} &= ~0x{clearInLeaf:x}"))
+                    throw Disagree("a granted access the suite cannot observe (section 8): its write-back would go unseen");
                 _written[leafAt] = (leaf | setInLeaf) & ~clearInLeaf;
             }
 

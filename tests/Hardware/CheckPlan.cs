@@ -91,9 +91,6 @@ public sealed class CheckPlan
     /// <summary>The walker the checks' expectations are cross-checked with (on the raw table image).</summary>
     public IHardwareWalker Walker => _walker;
 
-    /// <summary>The table of the current phase.</summary>
-    public TableUnderTest Current => _current ?? throw new InvalidOperationException("BeginPhase first");
-
     /// <summary>Starts a phase on <paramref name="table"/>; <paramref name="adjust"/> may change its registers
     /// (A64's TCR_EL1.HA/HD).</summary>
     public void BeginPhase(string name, TableUnderTest table, Func<ulong[], ulong[]>? adjust = null)
