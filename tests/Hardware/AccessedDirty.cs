@@ -17,11 +17,11 @@ public enum AccessedDirtyManagement
     RiscVHardwareUpdate,
 
     /// <summary>AArch64 without hardware management (no FEAT_HAFDBS, or TCR_EL1.HA = 0): AF = 0 raises an Access flag
-    /// fault, and DBM means nothing (Arm ARM DDI 0487 D8.5, "The Access flag" and "Dirty state").</summary>
+    /// fault, and DBM means nothing (Arm ARM DDI 0487 chapter D8, "Hardware updates of the translation tables": the Access flag, dirty state).</summary>
     A64AccessFlagFault,
 
     /// <summary>AArch64 with FEAT_HAFDBS and TCR_EL1.HA = HD = 1: the hardware sets AF on an access, and a write to a
-    /// leaf with DBM = 1 and AP[2] = 1 clears AP[2] instead of raising a permission fault (D8.5).</summary>
+    /// leaf with DBM = 1 and AP[2] = 1 clears AP[2] instead of raising a permission fault (the same section).</summary>
     A64HardwareUpdate,
 
     /// <summary>LoongArch: no hardware update; a store through an entry with D = 0 raises the page modify exception
@@ -263,7 +263,7 @@ public static class AccessedDirty
                     return;
 
                 case AccessedDirtyManagement.A64HardwareUpdate when walk.Fault is { Reason: "Access flag fault (AF=0)" }:
-                    // D8.5: with HA = 1 the hardware sets AF instead of faulting. Refused accesses come after a granted one.
+                    // Hardware updates of the translation tables: with HA = 1 the hardware sets AF instead of faulting. Refused accesses come after a granted one.
                     if (!granted) throw Disagree("refused access with AF still 0");
                     Ok(A64AccessFlag, 0);
                     return;
@@ -271,7 +271,7 @@ public static class AccessedDirty
                 case AccessedDirtyManagement.A64HardwareUpdate when access == Access.Write && !granted
                                                                     && (leaf & (A64DirtyBitModifier | A64ReadOnly)) == (A64DirtyBitModifier | A64ReadOnly):
                 {
-                    // D8.5: with HD = 1 a write to a writable-clean leaf (DBM = 1, AP[2] = 1) clears AP[2]. Read-only must be
+                    // Hardware updates of the translation tables: with HD = 1 a write to a writable-clean leaf (DBM = 1, AP[2] = 1) clears AP[2]. Read-only must be
                     // the only obstacle: the walker on the leaf with AP[2] clear grants the write.
                     _written[leafAt] = leaf & ~A64ReadOnly;
                     bool writable = !plan.Walker.Translate(this, Root, va, access, privilege).IsFault;
@@ -283,7 +283,7 @@ public static class AccessedDirty
 
                 case AccessedDirtyManagement.A64AccessFlagFault or AccessedDirtyManagement.A64HardwareUpdate:
                 {
-                    // D8.5 without hardware management: the walker's answer, AF = 0 included (an Access flag fault).
+                    // Without hardware management: the walker's answer, AF = 0 included (an Access flag fault).
                     bool accessFlag = walk.Fault is { Reason: "Access flag fault (AF=0)" };
                     if (!accessFlag && granted == walk.IsFault) throw Disagree("model and walker disagree");
                     if (!walk.IsFault)
