@@ -32,8 +32,9 @@ public static class Coverage
         OpKind.Protect => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
         OpKind.Remap => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
         OpKind.MapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
-        OpKind.UnmapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
-        OpKind.ProtectRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
+        // A huge page crossing an end of the region is split, so the region operations never answer MappedToHugePage.
+        OpKind.UnmapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped"],
+        OpKind.ProtectRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped"],
         OpKind.CopyFrom => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "IncompatibleTable"],
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
