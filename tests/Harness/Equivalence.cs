@@ -11,6 +11,7 @@ public sealed class RunStats
 
     private readonly Dictionary<(OpKind Kind, string Result), long> _byOutcome = [];
     private readonly Dictionary<string, long> _byAddressClass = new(StringComparer.Ordinal);
+    private readonly Dictionary<(OpKind Kind, string Split), long> _bySplit = [];
 
     /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A copy.</summary>
     public Dictionary<(OpKind Kind, string Result), long> ByOutcome => new(_byOutcome);
@@ -18,8 +19,16 @@ public sealed class RunStats
     /// <summary>Operations counted by the class of their address. A copy.</summary>
     public Dictionary<string, long> ByAddressClass => new(_byAddressClass, StringComparer.Ordinal);
 
-    public void Add(TableKind table, PageOp op, Outcome outcome)
+    /// <summary>Successful region operations counted by operation kind and the kind of split they made
+    /// (<see cref="Coverage.SplitKinds"/>). A copy.</summary>
+    public Dictionary<(OpKind Kind, string Split), long> BySplit => new(_bySplit);
+
+    /// <summary>Counts one operation; <paramref name="splits"/> are the splits it makes if it succeeds
+    /// (<see cref="Coverage.SplitsOf"/>, from the state before it).</summary>
+    public void Add(TableKind table, PageOp op, Outcome outcome, IReadOnlyList<string>? splits = null)
     {
+        if (outcome.IsOk && splits is not null)
+            foreach (var split in splits) _bySplit[(op.Kind, split)] = _bySplit.GetValueOrDefault((op.Kind, split)) + 1;
         Ops++;
         var key = (op.Kind, outcome.Error ?? "Ok");
         _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + 1;
@@ -33,6 +42,7 @@ public sealed class RunStats
         Ops += other.Ops;
         foreach (var (key, n) in other._byOutcome) _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + n;
         foreach (var (key, n) in other._byAddressClass) _byAddressClass[key] = _byAddressClass.GetValueOrDefault(key) + n;
+        foreach (var (key, n) in other._bySplit) _bySplit[key] = _bySplit.GetValueOrDefault(key) + n;
     }
 }
 
@@ -164,16 +174,17 @@ public static class Equivalence
             {
                 var op = ops[step];
                 done.Add(op);
+                var splits = Coverage.SplitsOf(model, op);
                 var implOut = impl.Apply(op, peer, foreign);
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
                     // The model is not stepped, so its state is still the state before this step.
-                    stats.Add(kind, op, implOut);
+                    stats.Add(kind, op, implOut, splits);
                     CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
-                stats.Add(kind, op, implOut);
+                stats.Add(kind, op, implOut, splits);
                 if (implOut != modelOut)
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
