@@ -104,7 +104,7 @@ public sealed record RunOptions
     /// <summary>Creates Impl's table; the default makes the ready type of the sequence's kind. Faulty variants plug in here.</summary>
     public Func<TableKind, FrameArena, IImplTable>? ImplFactory { get; init; }
 
-    /// <summary>Extra checks after every step (the hardware walkers plug in here).</summary>
+    /// <summary>Extra checks after every step, a tolerated NoMemory included (the hardware walkers plug in here).</summary>
     public Action<StepContext>? AfterStep { get; init; }
 
     public static readonly RunOptions Default = new();
@@ -181,6 +181,8 @@ public static class Equivalence
                     // The model is not stepped, so its state is still the state before this step.
                     stats.Add(kind, op, implOut, splits);
                     CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
+                    CheckFrames(kind, done, arena, impl, peer);
+                    options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
@@ -190,9 +192,7 @@ public static class Equivalence
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
                     CompareState(kind, done, impl, model, "state");
-                    int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
-                    if (arena.InUse != owned)
-                        throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
+                    CheckFrames(kind, done, arena, impl, peer);
                 }
                 options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
             }
@@ -213,6 +213,14 @@ public static class Equivalence
             peer?.Dispose();
             foreign?.Dispose();
         }
+    }
+
+    /// <summary>Every frame in use in the arena is a table frame one of the two tables owns.</summary>
+    private static void CheckFrames(TableKind kind, List<PageOp> done, FrameArena arena, IImplTable impl, IImplTable peer)
+    {
+        int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
+        if (arena.InUse != owned)
+            throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
     }
 
     /// <summary>Impl's leaves (found by <c>Walk</c>, in address order) must be the model's mappings sorted by address.</summary>
