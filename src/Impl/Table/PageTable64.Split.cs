@@ -79,8 +79,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             if (IsBorrowedAddress(cur)) return PagingError.BorrowedEntry;
             if (!TryFindLeaf(cur, out TPte* e, out int level, out TPte* table)) return PagingError.NotMapped;
             ulong span = SizeAt(level);
-            ulong step = span - (cur & (span - 1)); // from cur to the end of its page
-            if (step >= rest) return 0;
+            ulong step = Math.Min(span - (cur & (span - 1)), rest); // to the end of cur's page, or of the region
             cur += step;
             rest -= step;
             if (level != LeafLevel) continue;
@@ -103,8 +102,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     private unsafe CutPage FindCut(ulong address, ulong va, ulong end)
     {
         var cut = new CutPage { SubA = -1, SubB = -1 };
-        TryFindLeaf(address, out TPte* e, out int level);
-        if (level == LeafLevel) return cut;
+        TryFindLeaf(address, out TPte* e, out int level); // a 4K page is never cut: both tests below fail for it
         ulong span = SizeAt(level), start = address & ~(span - 1);
         // An end cuts the page when it lies after the page's first byte and before its end. The page covers va or the
         // region's last byte, so va is never past it and end is always after its first byte (end = 0, a region ending at
