@@ -309,7 +309,9 @@ public static class Generators
                 (1, from r in cut from f in Flags from flush in c.Flush select (PageOp)new ProtectRegionOp(r.Va, r.Size, f, flush)));
             map = Gen.Frequency(
                 (4, map),
-                (1, from h in Gen.Elements(huge) from pa1 in pa from f in Flags
+                (1, from h in Gen.Elements(huge)
+                    from pa1 in pa
+                    from f in Flags
                     select (PageOp)new MapOp(h.Va, pa1 & ~(h.Size - 1), (PageSize)h.Size, f)));
         }
         var copyFrom = from v in va
