@@ -741,7 +741,7 @@ public sealed class ModelTests
         Assert.Equal(M(G1 + 4 * M2, 2 * G1 + 4 * M2, M2, RWX), pages[4]);
 
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(G1 + 3 * M2, M2));
-        Assert.Equal(511, model.MappingCount);
+        Assert.Equal(511, model.Mappings.Count);
         Assert.DoesNotContain(model.Mappings, m => m.Size != M2);
     }
 
@@ -769,7 +769,7 @@ public sealed class ModelTests
         var model = new ReferenceModel(X64);
         Assert.True(model.Map(0, 0, G1, R).IsOk);
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(5 * M2 + 0x10_0000, K4)); // a guard page
-        Assert.Equal(511 + 511, model.MappingCount);
+        Assert.Equal(511 + 511, model.Mappings.Count);
         Assert.Equal(511, model.Mappings.Count(m => m.Size == M2));
         AssertFails(ModelError.NotMapped, model.Query(5 * M2 + 0x10_0000));
         Assert.Equal(ModelResult<(ulong, ModelFlags, ulong)>.Ok((5 * M2 + 0x10_1000, R, K4)), model.Query(5 * M2 + 0x10_1000));
@@ -780,7 +780,7 @@ public sealed class ModelTests
     {
         var model = With(X64, (0x20_0000, 0x20_0000, M2), (0x40_0000, 0x80_0000, M2));
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0x3f_e000, 0x4000));
-        Assert.Equal(510 + 510, model.MappingCount);
+        Assert.Equal(510 + 510, model.Mappings.Count);
         Assert.Equal(M(0x3f_d000, 0x3f_d000, K4), model.Mappings[509]);
         Assert.Equal(M(0x40_2000, 0x80_2000, K4), model.Mappings[510]);
     }
@@ -790,13 +790,13 @@ public sealed class ModelTests
     {
         var model = With(X64, (0xffff_ffff_ffe0_0000, 0, M2));
         Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0xffff_ffff_fff0_0000, 0x10_0000));
-        Assert.Equal(256, model.MappingCount);
+        Assert.Equal(256, model.Mappings.Count);
         Assert.Equal(M(0xffff_ffff_ffef_f000, 0xf_f000, K4), model.Mappings[^1]);
 
         var sv39 = new ReferenceModel(ArchSpec.Sv39);
         Assert.True(sv39.Map(0xffff_ffff_c000_0000, 0, G1, R).IsOk); // a root-level 1G page on Sv39
         Assert.Equal(ModelResult<bool>.Ok(true), sv39.ProtectRegion(0xffff_ffff_ffe0_0000, M2, RW));
-        Assert.Equal(512, sv39.MappingCount);
+        Assert.Equal(512, sv39.Mappings.Count);
         Assert.Equal(M(0xffff_ffff_ffe0_0000, G1 - M2, M2, RW), sv39.Mappings[^1]);
     }
 
