@@ -12,8 +12,8 @@ namespace PageTableMultiarch.Benchmarks;
 /// <summary>
 /// Runs the benchmarks and prints one table with the ratios to the model and to the per-page walk, taken from the
 /// same run. <c>--smoke</c> runs every benchmark once in-process (a check that they build and run, not a
-/// measurement); other arguments go to BenchmarkDotNet (for example <c>--filter *Query*</c>). Exits 1 when any
-/// benchmark failed.
+/// measurement); other arguments go to BenchmarkDotNet (for example <c>--filter *Query*</c>, or <c>--job short</c>,
+/// which then replaces the default job). Exits 1 when any benchmark failed.
 /// </summary>
 public static class Program
 {
@@ -27,9 +27,10 @@ public static class Program
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory)
             .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
-        config = smoke
-            ? config.AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("Smoke"))
-            : config.AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithId("Bench"));
+        // A job named on the command line (--job short, for one benchmark on a shared machine) replaces the default one.
+        bool jobGiven = rest.Any(a => a == "--job" || a == "-j");
+        if (smoke) config = config.AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("Smoke"));
+        else if (!jobGiven) config = config.AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithId("Bench"));
 
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], config).ToList();
         var reports = summaries.SelectMany(s => s.Reports).ToList();
