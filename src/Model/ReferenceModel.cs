@@ -378,8 +378,9 @@ public sealed class ReferenceModel
     }
 
     /// <summary>
-    /// Removes every mapping in <c>[va, va + size)</c>, which must be covered exactly by whole mappings:
-    /// semantics.md "UnmapRegion". Nothing is removed unless the whole scan passes.
+    /// Removes every mapping in <c>[va, va + size)</c>, every byte of which must be mapped: semantics.md
+    /// "UnmapRegion". A mapping crossing an end of the region is split there first (<see cref="SplitAt"/>), so what lies
+    /// outside the region stays mapped. Nothing changes unless the whole scan passes.
     /// </summary>
     /// <param name="va">The region's first virtual byte.</param>
     /// <param name="size">The region's length in bytes; a multiple of 4K, possibly 0.</param>
@@ -391,13 +392,19 @@ public sealed class ReferenceModel
             return ModelResult<bool>.Fail(regionError);
         }
 
-        var scan = ScanRegion(va, size);
-        if (scan.Error is { } error)
+        if (size == 0)
+        {
+            return ModelResult<bool>.Ok(true); // nothing to change, and no end inside any mapping
+        }
+
+        if (CheckCovered(va, size) is { } error)
         {
             return ModelResult<bool>.Fail(error);
         }
 
-        foreach (var mapping in scan.Value)
+        SplitAt(va);
+        SplitAt(va + size);
+        foreach (var mapping in MappingsInside(va, size))
         {
             _mappings.Remove(mapping.Va);
         }
@@ -406,8 +413,9 @@ public sealed class ReferenceModel
     }
 
     /// <summary>
-    /// Gives every mapping in <c>[va, va + size)</c> new flags; the region must be covered exactly by whole
-    /// mappings: semantics.md "ProtectRegion". Nothing changes unless the whole scan passes.
+    /// Gives every mapping in <c>[va, va + size)</c> new flags; every byte of the region must be mapped, and a
+    /// mapping crossing an end is split there first: semantics.md "ProtectRegion". Nothing changes unless the whole
+    /// scan passes.
     /// </summary>
     /// <param name="va">The region's first virtual byte.</param>
     /// <param name="size">The region's length in bytes; a multiple of 4K, possibly 0.</param>
@@ -425,13 +433,19 @@ public sealed class ReferenceModel
             return ModelResult<bool>.Fail(ModelError.InvalidFlags);
         }
 
-        var scan = ScanRegion(va, size);
-        if (scan.Error is { } error)
+        if (size == 0)
+        {
+            return ModelResult<bool>.Ok(true); // nothing to change, and no end inside any mapping
+        }
+
+        if (CheckCovered(va, size) is { } error)
         {
             return ModelResult<bool>.Fail(error);
         }
 
-        foreach (var mapping in scan.Value)
+        SplitAt(va);
+        SplitAt(va + size);
+        foreach (var mapping in MappingsInside(va, size))
         {
             _mappings[mapping.Va] = mapping with { Flags = Arch.Effective(flags) };
         }
@@ -530,37 +544,60 @@ public sealed class ReferenceModel
 
     /// <summary>
     /// The scan of UnmapRegion and ProtectRegion: walks the region from its start, one mapping at a time, and
-    /// returns the mappings that tile it exactly, or the first error in increasing address order.
+    /// returns the first error in increasing address order (a borrowed slot, or a byte no mapping covers), or null
+    /// when every byte of the region is mapped. A mapping may start before the region or end after it.
     /// </summary>
-    private ModelResult<List<ModelMapping>> ScanRegion(ulong va, ulong size)
+    private ModelError? CheckCovered(ulong va, ulong size)
     {
-        var found = new List<ModelMapping>();
         ulong done = 0;
         while (done < size)
         {
             ulong cur = va + done;
             if (IsBorrowed(cur))
             {
-                return ModelResult<List<ModelMapping>>.Fail(ModelError.BorrowedEntry);
+                return ModelError.BorrowedEntry;
             }
 
             if (Translate(cur) is not { } mapping)
             {
-                return ModelResult<List<ModelMapping>>.Fail(ModelError.NotMapped);
+                return ModelError.NotMapped;
             }
 
-            bool startsBeforeCur = mapping.Va != cur;
-            bool endsAfterRegion = mapping.Size > size - done;
-            if (startsBeforeCur || endsAfterRegion)
-            {
-                return ModelResult<List<ModelMapping>>.Fail(ModelError.MappedToHugePage);
-            }
-
-            found.Add(mapping);
-            done += mapping.Size;
+            done += LastByte(mapping) - cur + 1; // on to the byte after the mapping
         }
 
-        return ModelResult<List<ModelMapping>>.Ok(found);
+        return null;
+    }
+
+    /// <summary>
+    /// The split: while a mapping covers <paramref name="boundary"/> but starts before it, that mapping becomes the 512
+    /// mappings of the next smaller page size that make it up, with the same frames and flags. So a 1G mapping becomes
+    /// 2M mappings, and only the 2M one that still covers the boundary becomes 4K mappings. Afterwards no mapping
+    /// crosses the boundary, and every address keeps its translation.
+    /// </summary>
+    private void SplitAt(ulong boundary)
+    {
+        while (Translate(boundary) is { } mapping && mapping.Va != boundary)
+        {
+            ulong piece = mapping.Size / 512; // 1G -> 2M, 2M -> 4K
+            _mappings.Remove(mapping.Va);
+            for (ulong offset = 0; offset < mapping.Size; offset += piece)
+            {
+                _mappings.Add(mapping.Va + offset, mapping with { Va = mapping.Va + offset, Pa = mapping.Pa + offset, Size = piece });
+            }
+        }
+    }
+
+    /// <summary>The mappings that tile <c>[va, va + size)</c> once the region is covered and split at both ends.</summary>
+    private List<ModelMapping> MappingsInside(ulong va, ulong size)
+    {
+        var found = new List<ModelMapping>();
+        for (ulong done = 0; done < size; done += found[^1].Size)
+        {
+            found.Add(Translate(va + done) ?? throw new InvalidOperationException("the region was checked to be covered"));
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -12,12 +12,17 @@ public readonly record struct Expected(bool Ok, ulong Value, ulong? Cause, ulong
         Ok ? $"OK {Value:x16}" : $"FAULT{(Cause is { } c ? $" cause {c:x}" : "")}{(Tval is { } t ? $" at {t:x16}" : "")}";
 }
 
-/// <summary>One check of the list, with what the model and the walker expect.</summary>
-public sealed record Check(int Index, int Phase, ulong Va, Access Access, Privilege Privilege, ulong Value, Expected Expected, string Scenario)
+/// <summary>
+/// One check of the list, with what the model and the walker expect. An <paramref name="EntryRead"/> check reads the
+/// 8 bytes at the physical address <paramref name="Va"/> without translating through the table under test
+/// (docs/hardware-checks.md section 2, access 3).
+/// </summary>
+public sealed record Check(int Index, int Phase, ulong Va, Access Access, Privilege Privilege, ulong Value, Expected Expected, string Scenario, bool EntryRead = false)
 {
-    public string Describe() =>
-        $"#{Index} [{Scenario}] {Privilege} {Access switch { Access.Read => "load", Access.Write => "store", _ => "fetch" }} 0x{Va:x}"
-        + (Access == Access.Write ? $" value 0x{Value:x}" : "");
+    public string Describe() => EntryRead
+        ? $"#{Index} [{Scenario}] entry read at pa 0x{Va:x}"
+        : $"#{Index} [{Scenario}] {Privilege} {Access switch { Access.Read => "load", Access.Write => "store", _ => "fetch" }} 0x{Va:x}"
+          + (Access == Access.Write ? $" value 0x{Value:x}" : "");
 }
 
 /// <summary>A phase: one table and its register values.</summary>
@@ -60,19 +65,43 @@ public sealed class CheckPlan
 
     public List<Check> Checks { get; } = [];
 
-    public int SkippedChecks { get; private set; }
+    /// <summary>Checks left out, by reason (docs/hardware-checks.md sections 8 and 9).</summary>
+    public SortedDictionary<string, int> Skipped { get; } = new(StringComparer.Ordinal);
+
+    public int SkippedChecks => Skipped.Values.Sum();
+
+    private bool Skip(string reason)
+    {
+        Skipped[reason] = Skipped.GetValueOrDefault(reason) + 1;
+        return false;
+    }
 
     public IReadOnlyList<(ulong Pa, ulong Value)> Patches => _patches;
 
     private TableUnderTest? _current;
     private string _scenario = "";
 
-    public void BeginPhase(string name, TableUnderTest table)
+    /// <summary>
+    /// X64 only: the CR3 of the entry reader table (a table that identity-maps the table window), reg1 of every phase;
+    /// the kernel switches to it for an entry read, as long mode cannot turn paging off (docs/hardware-checks.md
+    /// section 4). 0 when the plan makes no entry read.
+    /// </summary>
+    public ulong EntryReaderRoot { get; set; }
+
+    /// <summary>The walker the checks' expectations are cross-checked with (on the raw table image).</summary>
+    public IHardwareWalker Walker => _walker;
+
+    /// <summary>Starts a phase on <paramref name="table"/>; <paramref name="adjust"/> may change its registers
+    /// (A64's TCR_EL1.HA/HD).</summary>
+    public void BeginPhase(string name, TableUnderTest table, Func<ulong[], ulong[]>? adjust = null)
     {
         if (Phases.Count > 0) Phases[^1].Count = Checks.Count - Phases[^1].FirstCheck;
         _current = table;
         _scenario = name;
-        Phases.Add(new PhasePlan(name, table.Registers(), Checks.Count));
+        ulong[] registers = table.Registers();
+        if (Kind == TableKind.X64) registers[1] = EntryReaderRoot;
+        if (adjust is not null) registers = adjust(registers);
+        Phases.Add(new PhasePlan(name, registers, Checks.Count));
     }
 
     public void Scenario(string name) => _scenario = name;
@@ -88,11 +117,9 @@ public sealed class CheckPlan
 
         ModelMapping? m = table.Model.Translate(va);
         bool granted = m is { } mm && HardwarePermissions.Grants(Kind, mm.Flags, access, privilege);
-        if (Kind == TableKind.La64 && !LoongArchObservable(va, m, granted))
-        {
-            SkippedChecks++;
-            return false;
-        }
+        if (Kind == TableKind.La64 && LoongArchBit47Differs(va)) return Skip("La64 address with bit 47 unlike bits 63:48");
+        if (Kind == TableKind.La64 && granted && m is { Size: 0x1000 } page && ((page.Va ^ page.Pa) & TableUnderTest.ColourBits) != 0)
+            throw new InvalidOperationException($"[{_scenario}] La64 4 KiB page {page} has a frame of another colour (TableUnderTest.SameColour)");
         WalkResult walk = _walker.Translate(table.Memory, table.Impl.RootPaddr.Value, va, access, privilege);
         string what = $"{privilege} {access} at 0x{va:x}";
         if (granted)
@@ -100,11 +127,9 @@ public sealed class CheckPlan
             ulong pa = m!.Value.Pa + (va - m.Value.Va);
             if (_crossCheck && walk.Translation?.Pa != pa)
                 throw new InvalidOperationException($"[{_scenario}] model and walker disagree before booting: {what}: model {m}, walker {walk}");
-            if (!Layout.InWindow(pa) || (access == Access.Execute && (_storedCells.Contains(pa) || !FetchObservable(m.Value.Flags))))
-            {
-                SkippedChecks++;
-                return false;
-            }
+            if (!Layout.InWindow(pa)) return Skip("outside the data window");
+            if (access == Access.Execute && _storedCells.Contains(pa)) return Skip("fetch from a cell a store changed");
+            if (access == Access.Execute && !FetchObservable(m.Value.Flags)) return Skip("A64 fetch from Device memory");
 
             EnsureCell(pa);
             ulong result;
@@ -164,6 +189,51 @@ public sealed class CheckPlan
         }
     }
 
+    /// <summary>
+    /// Adds an access whose outcome the caller worked out (the accessed/dirty checks: the model alone cannot say it). A
+    /// granted load expects the cell word at <paramref name="pa"/>, a store its value, a fetch <c>V(pa)</c>; the
+    /// simulated memory follows. Returns false (and adds nothing) where section 8 leaves a granted access out.
+    /// </summary>
+    public bool AddWithOutcome(ulong va, Access access, Privilege privilege, ulong storeValue, ulong? pa, ulong? cause, ulong? tval, string why)
+    {
+        if ((va & 15) != 0) throw new ArgumentException($"check address 0x{va:x} is not 16-byte aligned");
+        ulong value = access == Access.Write ? storeValue : 0;
+        if (pa is not { } target)
+        {
+            Push(va, access, privilege, value, new Expected(false, 0, cause, tval, why));
+            return true;
+        }
+        if (!Layout.InWindow(target)) return Skip("outside the data window");
+        if (access == Access.Execute && _storedCells.Contains(target)) return Skip("fetch from a cell a store changed");
+        EnsureCell(target);
+        ulong result = access switch
+        {
+            Access.Read => _memory[target],
+            Access.Write => value,
+            _ => Cells.Value(target),
+        };
+        if (access == Access.Write)
+        {
+            _memory[target] = value;
+            _storedCells.Add(target);
+        }
+        Push(va, access, privilege, value, new Expected(true, result, null, null, why));
+        return true;
+    }
+
+    /// <summary>Adds an entry read of the 8 bytes at physical <paramref name="pa"/> that must give <paramref name="expected"/>.</summary>
+    public void AddEntryRead(ulong pa, ulong expected, string why)
+    {
+        if ((pa & 7) != 0 || pa < Layout.TablesBase || pa >= Layout.TablesBase + (ulong)Layout.TableFrames * 0x1000)
+            throw new ArgumentException($"entry read at 0x{pa:x} outside the table window");
+        Checks.Add(new Check(Checks.Count, Phases.Count - 1, pa, Access.Read, Privilege.Supervisor, 0,
+            new Expected(true, expected, null, null, why), _scenario, EntryRead: true));
+    }
+
+    /// <summary>The fault cause and address the architecture reports for an access the model refuses (section 8).</summary>
+    public (ulong? Cause, ulong? Tval) RefusedFault(Access access, Privilege privilege, ulong va, WalkFault? fault, ModelMapping? m) =>
+        FaultOf(access, privilege, va, fault, m);
+
     /// <summary>Checks at <paramref name="va"/> for every access and privilege (for unmapped and non-canonical addresses).</summary>
     public void AddEverywhere(ulong va)
     {
@@ -181,16 +251,14 @@ public sealed class CheckPlan
     }
 
     /// <summary>
-    /// Whether QEMU 7.2's loongarch64 shows this check as the manual describes it (docs/hardware-checks.md sections 4
-    /// and 9): it translates an address whose bits 63:48 are all equal even when bit 47 differs (the model's address
-    /// error), and it reaches a 4 KiB page's frame with the virtual address's bits 13:12 (16 KiB translation pages), so
-    /// a granted access to a 4 KiB page whose virtual and physical addresses differ in those bits lands elsewhere.
+    /// Whether QEMU 7.2's loongarch64 and the manual disagree about <paramref name="va"/> (docs/hardware-checks.md
+    /// sections 4 and 9): QEMU translates an address whose bits 63:48 are all equal even when bit 47 differs, where
+    /// the manual (and the model) raise an address error.
     /// </summary>
-    private static bool LoongArchObservable(ulong va, ModelMapping? m, bool granted)
+    private static bool LoongArchBit47Differs(ulong va)
     {
-        ulong top = va >> 47;                            // bits 63:47
-        if (top == 1 || top == 0x1_fffe) return false;   // bits 63:48 all equal, bit 47 different
-        return !(granted && m is { Size: 0x1000 } page && ((page.Va ^ page.Pa) & 0x3000) != 0);
+        ulong top = va >> 47;                    // bits 63:47
+        return top == 1 || top == 0x1_fffe;      // bits 63:48 all equal, bit 47 different
     }
 
     /// <summary>Whether the machine lets a fetch be observed for these flags (docs/hardware-checks.md section 9).</summary>
@@ -225,7 +293,7 @@ public sealed class CheckPlan
     /// flag, 0b0011LL permission fault at level LL. Null (not compared) for the walker's other faults, or when the
     /// walker did not fault (a run without the model/walker cross-check).
     /// </summary>
-    private static ulong? A64Syndrome(Access access, Privilege privilege, WalkFault? walkFault)
+    public static ulong? A64Syndrome(Access access, Privilege privilege, WalkFault? walkFault)
     {
         if (walkFault is not { } fault) return null;
         ulong? status =
@@ -302,7 +370,7 @@ public sealed class CheckPlan
             int o = checksOffset + 32 * i;
             Check c = Checks[i];
             Put(o, c.Va);
-            Put(o + 8, c.Access switch { Access.Read => 0UL, Access.Write => 1UL, _ => 2UL });
+            Put(o + 8, c.EntryRead ? 3UL : c.Access switch { Access.Read => 0UL, Access.Write => 1UL, _ => 2UL });
             Put(o + 16, c.Privilege == Privilege.User ? 1UL : 0UL);
             Put(o + 24, c.Value);
         }

@@ -50,6 +50,16 @@ public sealed record Layout(
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>The same machine with another QEMU CPU model (<c>-cpu</c>).</summary>
+    public Layout WithCpu(string cpu)
+    {
+        string[] args = (string[])QemuArguments.Clone();
+        int at = Array.IndexOf(args, "-cpu");
+        if (at < 0) throw new InvalidOperationException($"{Kind} has no -cpu argument");
+        args[at + 1] = cpu;
+        return this with { QemuArguments = args };
+    }
+
     /// <summary>Whether the 16-byte cell at <paramref name="pa"/> lies in the data window.</summary>
     public bool InWindow(ulong pa) => pa >= WindowStart && pa + 16 <= WindowEnd && pa + 16 > pa;
 

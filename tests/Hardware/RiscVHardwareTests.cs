@@ -38,9 +38,19 @@ public static class HardwareRun
         return Suite.Run(plan, last, name ?? kind.ToString());
     }
 
-    public static void Expect(TableKind kind, ITestOutputHelper output, QemuFigures figures)
+    /// <summary>Boots the accessed/dirty scenario alone on <paramref name="layout"/>, once per management.</summary>
+    public static SuiteResult RunAccessedDirty(Layout layout, string name, params AccessedDirtyManagement[] managements)
     {
-        SuiteResult result = Run(kind);
+        Qemu.RequireTools(layout);
+        using var arena = new FrameArena(new PhysAddr(layout.TablesBase), Layout.TableFrames);
+        var (plan, last) = Scenarios.BuildAccessedDirty(layout, arena, managements);
+        return Suite.Run(plan, last, name);
+    }
+
+    public static void Expect(TableKind kind, ITestOutputHelper output, QemuFigures figures) => Expect(Run(kind), output, figures);
+
+    public static void Expect(SuiteResult result, ITestOutputHelper output, QemuFigures figures)
+    {
         output.WriteLine(result.Report);
         figures.Report(result.Summary);
         Assert.True(result.AllPassed, $"{result.Summary}; report: {result.ReportFile}\n{FirstLines(result.Report, 60)}");

@@ -30,6 +30,10 @@ public static class Scenarios
         ulong w = layout.WindowStart;
         TableUnderTest New() => new(layout, arena, factory);
 
+        // x86_64 reads table entries through a table of its own (docs/hardware-checks.md section 4): the table window
+        // identity-mapped with 2 MiB pages, read-only, supervisor.
+        if (layout.Kind == TableKind.X64) plan.EntryReaderRoot = EntryReader(layout, arena);
+
         // 1. Every flag combination x every page size; then unmapped and non-canonical addresses in the same table.
         var flagsTable = New();
         int i = 0;
@@ -100,7 +104,11 @@ public static class Scenarios
         foreach (var m in plan.TestMappings()) plan.AddMappingChecks(m);
         plan.AddEverywhere(top + 0x3000);
 
-        // 5. Generated sequences.
+        // 5. Accessed and dirty state written back by the machine (the library's own entry format only: the scenario
+        //    changes the library's leaves with raw writes).
+        if (factory is null) AccessedDirty.AddPhase(plan, New, AccessedDirty.MainBoot(layout.Kind));
+
+        // 6. Generated sequences.
         TableUnderTest last = borrower;
         foreach (PageSize size in Tables.PageSizes)
         {
@@ -127,6 +135,31 @@ public static class Scenarios
 
         plan.Finish();
         return (plan, last);
+    }
+
+    /// <summary>
+    /// A boot of the accessed/dirty scenario alone, once per <paramref name="managements"/> entry (A64 on a CPU with
+    /// FEAT_HAFDBS: TCR_EL1.HA = HD = 0, then 1).
+    /// </summary>
+    public static (CheckPlan Plan, TableUnderTest Last) BuildAccessedDirty(Layout layout, FrameArena arena, params AccessedDirtyManagement[] managements)
+    {
+        var plan = new CheckPlan(layout);
+        if (layout.Kind == TableKind.X64) plan.EntryReaderRoot = EntryReader(layout, arena);
+        TableUnderTest? last = null;
+        foreach (AccessedDirtyManagement management in managements)
+            AccessedDirty.AddPhase(plan, () => last = new TableUnderTest(layout, arena), management);
+        plan.Finish();
+        return (plan, last ?? throw new ArgumentException("no management given", nameof(managements)));
+    }
+
+    /// <summary>The x86_64 entry reader table: support mappings plus [TABLES, TABLES + 32 MiB) identity-mapped with 2 MiB
+    /// pages, Read only; returns its root (reg1 of every phase).</summary>
+    private static ulong EntryReader(Layout layout, FrameArena arena)
+    {
+        var reader = new TableUnderTest(layout, arena);
+        ulong end = layout.TablesBase + (ulong)Layout.TableFrames * 0x1000;
+        for (ulong pa = layout.TablesBase; pa < end; pa += M2) reader.Do(new MapOp(pa, pa, PageSize.Size2M, R));
+        return reader.Impl.RootPaddr.Value;
     }
 
     /// <summary>Moves an operation's physical addresses into the 2 GiB data window starting at <paramref name="window"/>

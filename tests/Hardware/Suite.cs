@@ -4,12 +4,14 @@ using PageTableMultiarch.Harness;
 namespace PageTableMultiarch.Hardware;
 
 /// <summary>The result of booting one architecture's check list.</summary>
-public sealed record SuiteResult(TableKind Kind, int Phases, int Checks, int Passed, int Skipped, int Patches, TimeSpan Boot, bool TimedOut, string Report, string ReportFile)
+public sealed record SuiteResult(string Name, TableKind Kind, int Phases, int Checks, int Passed, IReadOnlyDictionary<string, int> Skipped, int Patches, TimeSpan Boot, bool TimedOut, string Report, string ReportFile)
 {
     public bool AllPassed => Passed == Checks && Checks > 0;
 
     public string Summary =>
-        $"{Kind}: {Passed} of {Checks} checks passed on QEMU ({Phases} tables, {Patches / 2} cells, {Skipped} checks outside RAM or not observable on QEMU left out; boot {Boot.TotalSeconds:0.0} s{(TimedOut ? ", TIMED OUT" : "")})";
+        $"{Name}: {Passed} of {Checks} checks passed on QEMU ({Phases} tables, {Patches / 2} cells; left out: {SkippedText}; boot {Boot.TotalSeconds:0.0} s{(TimedOut ? ", TIMED OUT" : "")})";
+
+    private string SkippedText => Skipped.Count == 0 ? "none" : string.Join(", ", Skipped.Select(s => $"{s.Value} {s.Key}"));
 }
 
 /// <summary>Builds, boots, compares and reports one architecture's checks.</summary>
@@ -49,7 +51,7 @@ public static class Suite
         }
 
         var head = new StringBuilder();
-        var result = new SuiteResult(plan.Kind, plan.Phases.Count, plan.Checks.Count, passed, plan.SkippedChecks, plan.Patches.Count, elapsed, timedOut, "", "");
+        var result = new SuiteResult(runName, plan.Kind, plan.Phases.Count, plan.Checks.Count, passed, plan.Skipped, plan.Patches.Count, elapsed, timedOut, "", "");
         head.Append(result.Summary).Append('\n');
         if (log.Begin is null) head.Append("no HWC BEGIN line: the kernel did not start\n");
         if (log.Error is not null) head.Append(log.Error).Append('\n');

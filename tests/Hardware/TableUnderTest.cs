@@ -46,14 +46,43 @@ public sealed class TableUnderTest
     public bool TouchesSupport(ulong va, ulong size) =>
         _supportPages.Any(p => p < unchecked(va + size) && va < p + 0x1000) || unchecked(va + size) < va;
 
-    /// <summary>Runs <paramref name="op"/> on Impl and on the model; they must agree.</summary>
+    /// <summary>Runs <paramref name="op"/> on Impl and on the model; they must agree. On La64 the operation's 4 KiB frames
+    /// first get their virtual address's colour (<see cref="SameColour"/>).</summary>
     public Outcome Apply(PageOp op, TableUnderTest? peer = null)
     {
+        if (Layout.Kind == TableKind.La64) op = SameColour(op, Model);
         Outcome impl = Impl.Apply(op, peer?.Impl, null);
         Outcome model = ModelSide.Apply(Model, op, peer?.Model ?? Model);
         if (impl != model) throw new InvalidOperationException($"{Layout.Kind} {op}: Impl gives {impl}, the model {model}");
         return impl;
     }
+
+    /// <summary>
+    /// The La64 frame rule (docs/hardware-checks.md section 9): QEMU 7.2 translates in 16 KiB pages, so a 4 KiB page
+    /// reaches <c>(frame &amp; ~0x3fff) | (va &amp; 0x3fff)</c>, which is the frame the manual names only when the
+    /// frame's bits 13:12 (its colour) equal the virtual address's. Every 4 KiB frame an operation gives is chosen
+    /// that way: a 4 KiB <see cref="MapOp"/> and a <see cref="RemapOp"/> of a 4 KiB page take the colour of their
+    /// virtual address, and a <see cref="MapRegionOp"/> takes its start's colour for its base, with a scramble of
+    /// address bits 13:12 moved to bits 15:14 (so pages stay scrambled, in 16 KiB steps). Bits 11:0 are kept, so an
+    /// unaligned address stays unaligned; an operation on a huge page is unchanged (its virtual and physical addresses
+    /// are both aligned or the operation fails).
+    /// </summary>
+    public static PageOp SameColour(PageOp op, ReferenceModel model) => op switch
+    {
+        MapOp m when m.Size == PageSize.Size4K => m with { Pa = Colour(m.Pa, m.Va) },
+        RemapOp r when model.Translate(r.Va) is { Size: 0x1000 } => r with { Pa = Colour(r.Pa, r.Va) },
+        MapRegionOp mr => mr with
+        {
+            PaBase = Colour(mr.PaBase, mr.Va),
+            Scramble = (mr.Scramble & ~ColourBits) | ((mr.Scramble & ColourBits) << 2),
+        },
+        _ => op,
+    };
+
+    /// <summary>Address bits 13:12: a 4 KiB frame's place in its 16 KiB block.</summary>
+    public const ulong ColourBits = 0x3000;
+
+    private static ulong Colour(ulong pa, ulong va) => (pa & ~ColourBits) | (va & ColourBits);
 
     /// <summary>Runs <paramref name="op"/> and requires success.</summary>
     public void Do(PageOp op, TableUnderTest? peer = null)

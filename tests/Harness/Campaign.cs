@@ -150,12 +150,15 @@ public sealed class CampaignResult
 
     public RunStats ForTable(TableKind table) => Merge(Stats.Where(e => e.Key.Table == table).Select(e => e.Value));
 
-    /// <summary>Every coverage requirement of this run: results per table, size and operation; address classes per table.</summary>
+    /// <summary>Every coverage requirement of this run: results and splits per table, size and operation; address classes per table.</summary>
     public List<Coverage.Requirement> Requirements()
     {
         var list = new List<Coverage.Requirement>();
         foreach (var ((table, size), stats) in Stats.OrderBy(e => e.Key))
+        {
             list.AddRange(Coverage.ResultRequirements(table, size, stats));
+            list.AddRange(Coverage.SplitRequirements(table, size, stats));
+        }
         foreach (var table in Stats.Keys.Select(k => k.Table).Distinct().Order())
             list.AddRange(Coverage.AddressRequirements(table, ForTable(table)));
         return list;

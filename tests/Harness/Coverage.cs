@@ -1,3 +1,5 @@
+using PageTableModel;
+
 namespace PageTableMultiarch.Harness;
 
 /// <summary>
@@ -14,6 +16,38 @@ public static class Coverage
 
     /// <summary>Minimum share of every address class among all operations of a table.</summary>
     public const double MinAddressShare = 0.001;
+
+    /// <summary>Minimum share of every kind of split (<see cref="SplitKinds"/>) among the region unmaps and among the
+    /// region protections, per table and page size.</summary>
+    public const double MinSplitShare = 0.001;
+
+    /// <summary>
+    /// The kinds of split a region operation makes at an end that lies inside a huge page: a 2M page becomes 4K pages; a
+    /// 1G page becomes 2M pages (the end is 2M-aligned); a 1G page becomes 2M pages and the 2M piece the end cuts 4K pages.
+    /// </summary>
+    public static readonly string[] SplitKinds = ["2M split", "1G split", "1G split down to 4K"];
+
+    /// <summary>
+    /// The splits <paramref name="op"/> makes if it succeeds, from <paramref name="model"/>'s mappings before it: one per
+    /// end of its region that lies strictly inside a huge mapping (<see cref="SplitKinds"/>); none for other operations.
+    /// </summary>
+    public static IReadOnlyList<string> SplitsOf(ReferenceModel model, PageOp op)
+    {
+        (ulong va, ulong size) = op switch
+        {
+            UnmapRegionOp u => (u.Va, u.Size),
+            ProtectRegionOp p => (p.Va, p.Size),
+            _ => (0UL, 0UL),
+        };
+        if (size == 0) return [];
+        var splits = new List<string>();
+        foreach (ulong end in new[] { va, unchecked(va + size) })
+        {
+            if (model.Translate(end) is not { } m || m.Va == end) continue;
+            splits.Add(m.Size == AddressSpace.M2 ? SplitKinds[0] : (end & (AddressSpace.M2 - 1)) == 0 ? SplitKinds[1] : SplitKinds[2]);
+        }
+        return splits;
+    }
 
     /// <summary>The confidence of "clearly below": about one false alarm in 30,000 per requirement.</summary>
     public const double Z = 4.0;
@@ -32,8 +66,9 @@ public static class Coverage
         OpKind.Protect => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
         OpKind.Remap => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
         OpKind.MapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
-        OpKind.UnmapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
-        OpKind.ProtectRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
+        // A huge page crossing an end of the region is split, so the region operations never answer MappedToHugePage.
+        OpKind.UnmapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped"],
+        OpKind.ProtectRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped"],
         OpKind.CopyFrom => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "IncompatibleTable"],
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
@@ -102,6 +137,24 @@ public static class Coverage
             var possible = PossibleResults(op);
             foreach (var result in possible)
                 list.Add(new Requirement($"{table} {Tables.SizeText((ulong)size)} {op}", result, byOutcome.GetValueOrDefault((op, result)), n, MinOutcomeShare));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The split requirements of one table and page size: every kind of split (<see cref="SplitKinds"/>) among the
+    /// <c>UnmapRegion</c> and among the <c>ProtectRegion</c> operations.
+    /// </summary>
+    public static List<Requirement> SplitRequirements(TableKind table, PageSize size, RunStats stats)
+    {
+        var byOutcome = stats.ByOutcome;
+        var bySplit = stats.BySplit;
+        var list = new List<Requirement>();
+        foreach (var op in new[] { OpKind.UnmapRegion, OpKind.ProtectRegion })
+        {
+            long n = byOutcome.Where(e => e.Key.Kind == op).Sum(e => e.Value);
+            foreach (var kind in SplitKinds)
+                list.Add(new Requirement($"{table} {Tables.SizeText((ulong)size)} {op}", kind, bySplit.GetValueOrDefault((op, kind)), n, MinSplitShare));
         }
         return list;
     }

@@ -11,6 +11,7 @@ public sealed class RunStats
 
     private readonly Dictionary<(OpKind Kind, string Result), long> _byOutcome = [];
     private readonly Dictionary<string, long> _byAddressClass = new(StringComparer.Ordinal);
+    private readonly Dictionary<(OpKind Kind, string Split), long> _bySplit = [];
 
     /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A copy.</summary>
     public Dictionary<(OpKind Kind, string Result), long> ByOutcome => new(_byOutcome);
@@ -18,8 +19,16 @@ public sealed class RunStats
     /// <summary>Operations counted by the class of their address. A copy.</summary>
     public Dictionary<string, long> ByAddressClass => new(_byAddressClass, StringComparer.Ordinal);
 
-    public void Add(TableKind table, PageOp op, Outcome outcome)
+    /// <summary>Successful region operations counted by operation kind and the kind of split they made
+    /// (<see cref="Coverage.SplitKinds"/>). A copy.</summary>
+    public Dictionary<(OpKind Kind, string Split), long> BySplit => new(_bySplit);
+
+    /// <summary>Counts one operation; <paramref name="splits"/> are the splits it makes if it succeeds
+    /// (<see cref="Coverage.SplitsOf"/>, from the state before it).</summary>
+    public void Add(TableKind table, PageOp op, Outcome outcome, IReadOnlyList<string>? splits = null)
     {
+        if (outcome.IsOk && splits is not null)
+            foreach (var split in splits) _bySplit[(op.Kind, split)] = _bySplit.GetValueOrDefault((op.Kind, split)) + 1;
         Ops++;
         var key = (op.Kind, outcome.Error ?? "Ok");
         _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + 1;
@@ -33,6 +42,7 @@ public sealed class RunStats
         Ops += other.Ops;
         foreach (var (key, n) in other._byOutcome) _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + n;
         foreach (var (key, n) in other._byAddressClass) _byAddressClass[key] = _byAddressClass.GetValueOrDefault(key) + n;
+        foreach (var (key, n) in other._bySplit) _bySplit[key] = _bySplit.GetValueOrDefault(key) + n;
     }
 }
 
@@ -94,7 +104,7 @@ public sealed record RunOptions
     /// <summary>Creates Impl's table; the default makes the ready type of the sequence's kind. Faulty variants plug in here.</summary>
     public Func<TableKind, FrameArena, IImplTable>? ImplFactory { get; init; }
 
-    /// <summary>Extra checks after every step (the hardware walkers plug in here).</summary>
+    /// <summary>Extra checks after every step, a tolerated NoMemory included (the hardware walkers plug in here).</summary>
     public Action<StepContext>? AfterStep { get; init; }
 
     public static readonly RunOptions Default = new();
@@ -164,24 +174,25 @@ public static class Equivalence
             {
                 var op = ops[step];
                 done.Add(op);
+                var splits = Coverage.SplitsOf(model, op);
                 var implOut = impl.Apply(op, peer, foreign);
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
                     // The model is not stepped, so its state is still the state before this step.
-                    stats.Add(kind, op, implOut);
+                    stats.Add(kind, op, implOut, splits);
                     CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
+                    CheckFrames(kind, done, arena, impl, peer);
+                    options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
-                stats.Add(kind, op, implOut);
+                stats.Add(kind, op, implOut, splits);
                 if (implOut != modelOut)
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)
                 {
                     CompareState(kind, done, impl, model, "state");
-                    int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
-                    if (arena.InUse != owned)
-                        throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
+                    CheckFrames(kind, done, arena, impl, peer);
                 }
                 options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
             }
@@ -202,6 +213,14 @@ public static class Equivalence
             peer?.Dispose();
             foreign?.Dispose();
         }
+    }
+
+    /// <summary>Every frame in use in the arena is a table frame one of the two tables owns.</summary>
+    private static void CheckFrames(TableKind kind, List<PageOp> done, FrameArena arena, IImplTable impl, IImplTable peer)
+    {
+        int owned = impl.OwnedTableFrames() + peer.OwnedTableFrames();
+        if (arena.InUse != owned)
+            throw Fail(kind, done, $"frame accounting: the arena has {arena.InUse} frames in use, the tables own {owned}");
     }
 
     /// <summary>Impl's leaves (found by <c>Walk</c>, in address order) must be the model's mappings sorted by address.</summary>

@@ -101,14 +101,64 @@ public static class Generators
     private static Gen<PageOp[]> Steps(Parts parts, ulong[] vaPool, ulong[] paPool, int length)
     {
         var pa = parts.Pa(paPool);
-        Gen<(ImmutableList<PageOp> Done, ulong[] Targets)> steps = Gen.Constant((ImmutableList<PageOp>.Empty, Array.Empty<ulong>()));
+        Gen<(ImmutableList<PageOp> Done, ulong[] Targets, HugeTarget[] Huge)> steps =
+            Gen.Constant((ImmutableList<PageOp>.Empty, Array.Empty<ulong>(), Array.Empty<HugeTarget>()));
         for (int i = 0; i < length; i++)
         {
             steps = steps.SelectMany(sofar =>
-                Op(parts, parts.Va(vaPool, sofar.Targets), pa).Select(op => (sofar.Done.Add(op), (ulong[])[.. sofar.Targets, .. TargetsOf(op)])));
+                Op(parts, parts.Va(vaPool, sofar.Targets), pa, sofar.Huge).Select(op =>
+                    (sofar.Done.Add(op), (ulong[])[.. sofar.Targets, .. TargetsOf(op)], (HugeTarget[])[.. sofar.Huge, .. HugeTargetsOf(op)])));
         }
         return steps.Select(s => s.Done.ToArray());
     }
+
+    /// <summary>A huge page an earlier step may have mapped: its first byte and size.</summary>
+    private readonly record struct HugeTarget(ulong Va, ulong Size);
+
+    /// <summary>
+    /// The huge pages a step may have mapped (when its arguments could succeed): a 2M or 1G <see cref="MapOp"/>, and the
+    /// first huge page of a region map with huge pages allowed that starts 2M- (or 1G-) aligned in both address spaces.
+    /// Region operations aimed at them cut them: the splits.
+    /// </summary>
+    private static HugeTarget[] HugeTargetsOf(PageOp op)
+    {
+        if (op is MapOp m && m.Size != PageSize.Size4K && m.Flags.IsValidForMapping() && ((m.Va | m.Pa) & ((ulong)m.Size - 1)) == 0)
+            return [new HugeTarget(m.Va, (ulong)m.Size)];
+        if (op is MapRegionOp r && r.AllowHuge && r.Scramble == 0 && r.Flags.IsValidForMapping() && r.Size is >= M2 and < 1UL << 40)
+        {
+            ulong aligned = r.Va | r.PaBase;
+            if ((aligned & (G1 - 1)) == 0 && r.Size >= G1) return [new HugeTarget(r.Va, G1)];
+            if ((aligned & (M2 - 1)) == 0) return [new HugeTarget(r.Va, M2)];
+        }
+        return [];
+    }
+
+    /// <summary>
+    /// A region that cuts a huge page an earlier step mapped: it starts at the page, one page in, anywhere inside it (at a
+    /// 2M piece of a 1G page, or one page past one), or near its end, and it covers one 4K page (a guard page), two, a 2M
+    /// piece, the rest of the huge page (less its last page), or runs past its end.
+    /// </summary>
+    private static Gen<(ulong Va, ulong Size)> PartialHuge(HugeTarget[] huge)
+    {
+        return from h in Gen.Elements(huge)
+               from off in HugeOffset(h.Size)
+               from len in HugeLength(h.Size, off)
+               select (unchecked(h.Va + off), len);
+    }
+
+    private static readonly Gen<ulong> AnyPageOf2M = Gen.Choose(1, 511).Select(k => (ulong)k * K4);
+    private static readonly Gen<ulong> AnyPieceOf1G = Gen.Choose(1, 511).Select(k => (ulong)k * M2);
+
+    private static Gen<ulong> HugeOffset(ulong size) => size == M2
+        ? Gen.Frequency((2, Gen.Constant(0UL)), (3, Gen.Constant(K4)), (4, AnyPageOf2M), (2, Gen.Constant(M2 - K4)), (1, Gen.Constant(M2 / 2)))
+        : Gen.Frequency((2, Gen.Constant(0UL)), (2, Gen.Constant(K4)), (2, AnyPieceOf1G), (2, AnyPieceOf1G.Select(p => p + K4)),
+            (2, from p in AnyPieceOf1G from q in AnyPageOf2M select p + q), (1, Gen.Constant(G1 - K4)), (1, Gen.Constant(G1 - M2)));
+
+    private static Gen<ulong> HugeLength(ulong size, ulong off) =>
+        Gen.Frequency(
+            (4, Gen.Constant(K4)), (2, Gen.Constant(2 * K4)), (3, Gen.Constant(M2)), (1, Gen.Constant(M2 + K4)),
+            (2, Gen.Constant(size - off)), (2, Gen.Constant(size - off > K4 ? size - off - K4 : K4)), (1, Gen.Constant(size)),
+            (1, Gen.Choose(1, 1024).Select(k => (ulong)k * K4)));
 
     private static ulong[] TargetsOf(PageOp op)
     {
@@ -210,7 +260,7 @@ public static class Generators
     private static Gen<bool> Bool(int trueWeight, int falseWeight) =>
         Gen.Frequency((trueWeight, Gen.Constant(true)), (falseWeight, Gen.Constant(false)));
 
-    private static Gen<PageOp> Op(Parts c, Gen<ulong> va, Gen<ulong> pa)
+    private static Gen<PageOp> Op(Parts c, Gen<ulong> va, Gen<ulong> pa, HugeTarget[] huge)
     {
 
         // A page larger than the focus size is mostly placed aligned (pool addresses are aligned to the focus size
@@ -247,6 +297,23 @@ public static class Generators
                             from f in Flags
                             from flush in c.Flush
                             select (PageOp)new ProtectRegionOp(v, size, f, flush);
+        if (huge.Length > 0)
+        {
+            // Often a region that cuts a huge page made earlier (a split), and churn: a huge page mapped again where one was.
+            var cut = PartialHuge(huge);
+            unmapRegion = Gen.Frequency(
+                (1, unmapRegion),
+                (1, from r in cut from flush in c.Flush select (PageOp)new UnmapRegionOp(r.Va, r.Size, flush)));
+            protectRegion = Gen.Frequency(
+                (1, protectRegion),
+                (1, from r in cut from f in Flags from flush in c.Flush select (PageOp)new ProtectRegionOp(r.Va, r.Size, f, flush)));
+            map = Gen.Frequency(
+                (4, map),
+                (1, from h in Gen.Elements(huge)
+                    from pa1 in pa
+                    from f in Flags
+                    select (PageOp)new MapOp(h.Va, pa1 & ~(h.Size - 1), (PageSize)h.Size, f)));
+        }
         var copyFrom = from v in va
                        from size in c.CopySize
                        from src in c.CopySource

@@ -188,6 +188,17 @@ public static class Faults
         where TFault : struct, IPteFault<TInner> =>
         new($"{table}.{typeof(TFault).Name}", table, TFault.Description, arena => ImplTable<TMeta, FaultyPte<TInner, TFault>>.Create(arena));
 
+    /// <summary>A split fault (<c>SplitFaults.cs</c>) on the ready entry format of <paramref name="table"/>.</summary>
+    public static HandMadeFault S<TMeta, TPte, TFault>(TableKind table)
+        where TMeta : struct, IPagingMetaData
+        where TPte : unmanaged, IGenericPte<TPte>
+        where TFault : struct, ISplitFault =>
+        new($"{table}.Split{typeof(TFault).Name}", table, TFault.Description, arena =>
+        {
+            SplitFaultArenas.Add(arena);
+            return ImplTable<SplitFaultMeta<TMeta, TPte, TFault>, TPte>.Create(arena, table);
+        });
+
     public static readonly HandMadeFault[] All =
     [
         F<X64PagingMetaData, X64Pte, X64WriteMoved>(TableKind.X64),
@@ -215,6 +226,18 @@ public static class Faults
         F<La64PagingMetaData, La64Pte, LaAddressShift>(TableKind.La64),
         F<La64PagingMetaData, La64Pte, LaNxInverted>(TableKind.La64),
         F<La64PagingMetaData, La64Pte, LaHugeIgnored>(TableKind.La64),
+        S<X64PagingMetaData, X64Pte, WrongStride>(TableKind.X64),
+        S<X64PagingMetaData, X64Pte, HalfFlagsLost>(TableKind.X64),
+        S<X64PagingMetaData, X64Pte, HugeBitKept>(TableKind.X64),
+        S<A64PagingMetaData, A64Pte, WrongStride>(TableKind.A64),
+        S<A64PagingMetaData, A64Pte, HalfFlagsLost>(TableKind.A64),
+        S<A64PagingMetaData, A64Pte, HugeBitKept>(TableKind.A64),
+        S<Sv39PagingMetaData, RiscVPte, WrongStride>(TableKind.Sv39),
+        S<Sv39PagingMetaData, RiscVPte, HalfFlagsLost>(TableKind.Sv39),
+        S<Sv48PagingMetaData, RiscVPte, WrongStride>(TableKind.Sv48),
+        S<Sv48PagingMetaData, RiscVPte, HalfFlagsLost>(TableKind.Sv48),
+        S<La64PagingMetaData, La64Pte, WrongStride>(TableKind.La64),
+        S<La64PagingMetaData, La64Pte, HalfFlagsLost>(TableKind.La64),
     ];
 
     public static HandMadeFault ByName(string name) => All.Single(f => f.Name == name);

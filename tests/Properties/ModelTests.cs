@@ -684,18 +684,16 @@ public sealed class ModelTests
             var hole = With(X64, (0, 0, K4), (0x1000, 0, K4), (0x3000, 0, K4));
             AssertFailsUnchanged(hole, ModelError.NotMapped, m => op(m, 0, 0x4000));
 
-            // A 2M page that starts before the region, and one that ends after it.
+            // A hole before a 2M page that crosses the end, and one after a 2M page that crosses the start: the
+            // hole wins and nothing is split.
             var huge = With(X64, (0x20_0000, 0, M2));
-            AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_1000, 0x1000));
-            AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_0000, 0x1000));
-            AssertFailsUnchanged(huge, ModelError.MappedToHugePage, m => op(m, 0x20_0000, M2 - K4));
+            AssertFailsUnchanged(huge, ModelError.NotMapped, m => op(m, 0x1f_f000, 0x2000));
+            AssertFailsUnchanged(huge, ModelError.NotMapped, m => op(m, 0x3f_f000, 0x2000));
 
-            // The first problem in address order wins: a hole before a crossing page...
-            var holeFirst = With(X64, (0x20_0000, 0, M2));
-            AssertFailsUnchanged(holeFirst, ModelError.NotMapped, m => op(m, 0x1f_f000, 0x2000));
-            // ...and a mapped page followed by a crossing one.
-            var crossingFirst = With(X64, (0x1f_f000, 0, K4), (0x20_0000, 0, M2));
-            AssertFailsUnchanged(crossingFirst, ModelError.MappedToHugePage, m => op(m, 0x1f_f000, M2));
+            // A borrowed slot after a 1G page that crosses the start: BorrowedEntry, nothing split.
+            var hugeThenBorrowed = With(X64, (G512 - G1, 0, G1));
+            Borrow(hugeThenBorrowed, G512);
+            AssertFailsUnchanged(hugeThenBorrowed, ModelError.BorrowedEntry, m => op(m, G512 - K4 - M2, M2 + 0x2000));
 
             // Borrowed slot reached after a mapped page; a hole before it wins.
             var borrowed = With(X64, (G512 - K4, 0, K4));
@@ -708,6 +706,108 @@ public sealed class ModelTests
             var copier = new ReferenceModel(X64);
             Assert.True(copier.CopyFrom(other, 0, K4).IsOk);
             AssertFailsUnchanged(copier, ModelError.BorrowedEntry, m => op(m, 0, K4));
+        }
+    }
+
+    // ---------------------------------------------------------------- split of huge pages crossing a region end
+
+    [Fact]
+    public void UnmapRegion_of_a_4K_page_inside_a_2M_page_leaves_the_other_511_as_4K_pages()
+    {
+        var model = With(X64, (0x20_0000, 0x60_0000, M2));
+        Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0x20_3000, K4));
+        var left = model.Mappings;
+        Assert.Equal(511, left.Count);
+        Assert.All(left, m => Assert.Equal(K4, m.Size));
+        Assert.Equal(M(0x20_0000, 0x60_0000, K4), left[0]);
+        Assert.Equal(M(0x20_2000, 0x60_2000, K4), left[2]);
+        Assert.Equal(M(0x20_4000, 0x60_4000, K4), left[3]); // the hole is at 0x20_3000
+        Assert.Equal(M(0x3f_f000, 0x7f_f000, K4), left[510]);
+        AssertFails(ModelError.NotMapped, model.Query(0x20_3000));
+        Assert.Equal(ModelResult<(ulong, ModelFlags, ulong)>.Ok((0x60_4000, R, K4)), model.Query(0x20_4000));
+    }
+
+    [Fact]
+    public void A_2M_aligned_range_inside_a_1G_page_is_changed_as_one_2M_page()
+    {
+        var model = new ReferenceModel(X64);
+        Assert.True(model.Map(G1, 2 * G1, G1, RWX).IsOk);
+        Assert.Equal(ModelResult<bool>.Ok(true), model.ProtectRegion(G1 + 3 * M2, M2, R));
+        var pages = model.Mappings;
+        Assert.Equal(512, pages.Count);
+        Assert.All(pages, m => Assert.Equal(M2, m.Size));
+        Assert.Equal(M(G1, 2 * G1, M2, RWX), pages[0]);
+        Assert.Equal(M(G1 + 3 * M2, 2 * G1 + 3 * M2, M2, R), pages[3]);
+        Assert.Equal(M(G1 + 4 * M2, 2 * G1 + 4 * M2, M2, RWX), pages[4]);
+
+        Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(G1 + 3 * M2, M2));
+        Assert.Equal(511, model.Mappings.Count);
+        Assert.DoesNotContain(model.Mappings, m => m.Size != M2);
+    }
+
+    [Fact]
+    public void Only_the_2M_piece_an_end_cuts_becomes_4K_pages()
+    {
+        // 1G page at 1G; the region [1G + 2M + 4K, 1G + 6M - 4K) cuts piece 1 at its start and piece 2 at its end.
+        var model = new ReferenceModel(X64);
+        Assert.True(model.Map(G1, 0, G1, RW).IsOk);
+        Assert.Equal(ModelResult<bool>.Ok(true), model.ProtectRegion(G1 + M2 + K4, 2 * M2 - 2 * K4, R));
+        var pages = model.Mappings;
+        Assert.Equal(510 * 1 + 2 * 512, pages.Count);
+        Assert.Equal(M(G1, 0, M2, RW), pages[0]);
+        Assert.Equal(M(G1 + M2, M2, K4, RW), pages[1]);                  // piece 1, first 4K page: outside
+        Assert.Equal(M(G1 + M2 + K4, M2 + K4, K4, R), pages[2]);         // inside
+        Assert.Equal(M(G1 + 3 * M2 - 2 * K4, 3 * M2 - 2 * K4, K4, R), pages[1 + 1024 - 2]); // piece 2, last inside
+        Assert.Equal(M(G1 + 3 * M2 - K4, 3 * M2 - K4, K4, RW), pages[1 + 1024 - 1]);        // piece 2, last 4K: outside
+        Assert.Equal(M(G1 + 3 * M2, 3 * M2, M2, RW), pages[1 + 1024]);    // piece 3 stays 2M
+        Assert.Equal(M(2 * G1 - M2, G1 - M2, M2, RW), pages[^1]);
+    }
+
+    [Fact]
+    public void Both_ends_inside_one_2M_piece_split_that_piece_once()
+    {
+        var model = new ReferenceModel(X64);
+        Assert.True(model.Map(0, 0, G1, R).IsOk);
+        Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(5 * M2 + 0x10_0000, K4)); // a guard page
+        Assert.Equal(511 + 511, model.Mappings.Count);
+        Assert.Equal(511, model.Mappings.Count(m => m.Size == M2));
+        AssertFails(ModelError.NotMapped, model.Query(5 * M2 + 0x10_0000));
+        Assert.Equal(ModelResult<(ulong, ModelFlags, ulong)>.Ok((5 * M2 + 0x10_1000, R, K4)), model.Query(5 * M2 + 0x10_1000));
+    }
+
+    [Fact]
+    public void Two_huge_pages_each_cut_by_one_end()
+    {
+        var model = With(X64, (0x20_0000, 0x20_0000, M2), (0x40_0000, 0x80_0000, M2));
+        Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0x3f_e000, 0x4000));
+        Assert.Equal(510 + 510, model.Mappings.Count);
+        Assert.Equal(M(0x3f_d000, 0x3f_d000, K4), model.Mappings[509]);
+        Assert.Equal(M(0x40_2000, 0x80_2000, K4), model.Mappings[510]);
+    }
+
+    [Fact]
+    public void A_region_ending_at_2_pow_64_cuts_nothing_at_its_end()
+    {
+        var model = With(X64, (0xffff_ffff_ffe0_0000, 0, M2));
+        Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0xffff_ffff_fff0_0000, 0x10_0000));
+        Assert.Equal(256, model.Mappings.Count);
+        Assert.Equal(M(0xffff_ffff_ffef_f000, 0xf_f000, K4), model.Mappings[^1]);
+
+        var sv39 = new ReferenceModel(ArchSpec.Sv39);
+        Assert.True(sv39.Map(0xffff_ffff_c000_0000, 0, G1, R).IsOk); // a root-level 1G page on Sv39
+        Assert.Equal(ModelResult<bool>.Ok(true), sv39.ProtectRegion(0xffff_ffff_ffe0_0000, M2, RW));
+        Assert.Equal(512, sv39.Mappings.Count);
+        Assert.Equal(M(0xffff_ffff_ffe0_0000, G1 - M2, M2, RW), sv39.Mappings[^1]);
+    }
+
+    [Fact]
+    public void A_region_of_size_0_inside_a_huge_page_changes_nothing()
+    {
+        foreach (var op in ScanOps())
+        {
+            var model = With(X64, (0x20_0000, 0, M2));
+            Assert.Equal(ModelResult<bool>.Ok(true), op(model, 0x20_1000, 0));
+            Assert.Equal([M(0x20_0000, 0, M2)], model.Mappings);
         }
     }
 

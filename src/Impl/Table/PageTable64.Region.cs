@@ -204,10 +204,13 @@ public partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>
-    /// Removes every mapping in <c>[vaddr, vaddr + size)</c>. The region must be covered exactly by mappings lying
-    /// inside it: a hole gives <see cref="PagingError.NotMapped"/>, a huge page crossing either end
-    /// <see cref="PagingError.MappedToHugePage"/>, a borrowed slot <see cref="PagingError.BorrowedEntry"/> — whichever
-    /// comes first in address order — and then nothing changes.
+    /// Removes every mapping in <c>[vaddr, vaddr + size)</c>. Every byte of the region must be mapped: a hole gives
+    /// <see cref="PagingError.NotMapped"/>, a borrowed slot <see cref="PagingError.BorrowedEntry"/> — whichever comes
+    /// first in address order — and then nothing changes. A huge page that crosses an end of the region is split first
+    /// (the original refused or panicked): the part outside the region stays mapped, as 2M pages where it can and 4K
+    /// pages only in the 2M piece the end cuts, with the same frames and flags. The tables a split needs are all taken
+    /// before anything changes: <see cref="PagingError.NoMemory"/> (or <see cref="PagingError.InvalidPhysAddr"/> for an
+    /// unusable frame from the handler) changes nothing and gives every frame back. See docs/semantics.md, "Split".
     /// </summary>
     public PagingResult<TlbFlushAll<TMeta>> UnmapRegion(VirtAddr vaddr, ulong size, bool flushTlbByPage)
     {
@@ -217,6 +220,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (error != 0) return error;
         var check = new NoAction();
         error = ForEachLeaf(va, size, ref check);
+        if (error == PagingError.MappedToHugePage) error = SplitCutPages(va, size); // a huge page crosses an end
         if (error != 0) return error;
         var clear = new ClearLeaf { Flusher = new PageFlusher(flushTlbByPage) };
         ForEachLeaf(va, size, ref clear);
@@ -227,7 +231,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
 
     /// <summary>
     /// Replaces the flags of every mapping in <c>[vaddr, vaddr + size)</c>, under the coverage rule of
-    /// <see cref="UnmapRegion"/>; all or nothing.
+    /// <see cref="UnmapRegion"/>, splitting a huge page that crosses an end of the region as it does; all or nothing.
     /// </summary>
     public PagingResult<TlbFlushAll<TMeta>> ProtectRegion(VirtAddr vaddr, ulong size, MappingFlags flags, bool flushTlbByPage)
     {
@@ -238,6 +242,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (!flags.IsValidForMapping()) return PagingError.InvalidFlags;
         var check = new NoAction();
         error = ForEachLeaf(va, size, ref check);
+        if (error == PagingError.MappedToHugePage) error = SplitCutPages(va, size); // a huge page crosses an end
         if (error != 0) return error;
         var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage), BreakBeforeMake = TMeta.BreakBeforeMake && Live };
         ForEachLeaf(va, size, ref protect);

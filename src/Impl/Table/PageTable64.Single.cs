@@ -108,7 +108,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// The mapping's frame, size and flush, or: <see cref="PagingError.InvalidVirtAddr"/>,
     /// <see cref="PagingError.NotAligned"/> (not 4K-aligned), <see cref="PagingError.BorrowedEntry"/>,
     /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/> (<paramref name="vaddr"/> is
-    /// inside a huge page but not its start — the original removed the whole page). Nothing is written on failure.
+    /// inside a huge page but not its start — the original removed the whole page). Nothing is written on failure, and
+    /// nothing is split: <see cref="UnmapRegion"/> of 4 KiB there splits the huge page and removes that page alone.
     /// </returns>
     public unsafe PagingResult<(PhysAddr Paddr, PageSize Size, TlbFlush<TMeta> Flush)> Unmap(VirtAddr vaddr)
     {
@@ -145,7 +146,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <returns>
     /// The mapping's size and flush, or (in this order) <see cref="PagingError.InvalidVirtAddr"/>,
     /// <see cref="PagingError.NotAligned"/>, <see cref="PagingError.InvalidFlags"/>, <see cref="PagingError.BorrowedEntry"/>,
-    /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/>.
+    /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/> (nothing is split:
+    /// <see cref="ProtectRegion"/> of 4 KiB there splits the huge page and protects that page alone).
     /// </returns>
     public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Protect(VirtAddr vaddr, MappingFlags flags)
     {
@@ -170,7 +172,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.NotAligned"/> (<paramref name="vaddr"/> not 4K-aligned), <see cref="PagingError.InvalidFlags"/>,
     /// <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not 4K-aligned), <see cref="PagingError.InvalidPhysAddr"/>,
     /// <see cref="PagingError.BorrowedEntry"/>, <see cref="PagingError.NotMapped"/> (the original wrote into the absent entry),
-    /// <see cref="PagingError.MappedToHugePage"/>, <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not aligned to
+    /// <see cref="PagingError.MappedToHugePage"/> (nothing is split), <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not aligned to
     /// the mapping's size), <see cref="PagingError.InvalidPhysAddr"/> (the page would end beyond the physical width).
     /// </returns>
     public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Remap(VirtAddr vaddr, PhysAddr paddr, MappingFlags flags)

@@ -31,7 +31,7 @@ public sealed class CoverageTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void EveryOperationReachesEveryResultAndEveryAddressClass(TableKind table)
+    public void EveryOperationReachesEveryResultEverySplitAndEveryAddressClass(TableKind table)
     {
         var clock = Stopwatch.StartNew();
         var all = new RunStats();
@@ -41,10 +41,12 @@ public sealed class CoverageTests(ITestOutputHelper output)
             var stats = Sample(table, size);
             all.Merge(stats);
             requirements.AddRange(Harness.Coverage.ResultRequirements(table, size, stats));
+            requirements.AddRange(Harness.Coverage.SplitRequirements(table, size, stats));
         }
         requirements.AddRange(Harness.Coverage.AddressRequirements(table, all));
         output.WriteLine($"{all.Ops:N0} operations in {clock.Elapsed.TotalSeconds:N1} s");
         foreach (var r in requirements.OrderBy(r => r.Share).Take(5)) output.WriteLine(r.ToString());
+        foreach (var r in requirements.Where(r => Harness.Coverage.SplitKinds.Contains(r.What))) output.WriteLine(r.ToString());
 
         Assert.Empty(Harness.Coverage.UnexpectedResults(all));
         Assert.Empty(requirements.Where(r => r.Failed).Select(r => r.ToString()));

@@ -12,7 +12,7 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     where TPte : unmanaged, IGenericPte<TPte>
 {
     private const MappingFlags R = MappingFlags.Read, RW = MappingFlags.Read | MappingFlags.Write;
-    private const ulong K4 = 0x1000, M2 = 0x20_0000;
+    private const ulong K4 = 0x1000, M2 = 0x20_0000, G1 = 0x4000_0000;
 
     private readonly FrameArena _arena = new(new PhysAddr(0x8000_0000), 64);
     private readonly PageTable64<Observed<TInner>, TPte, ObservedHandler> _table;
@@ -213,6 +213,111 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
         Record();
         Assert.Equal(PagingError.AlreadyMapped, _table.MapRegion(new VirtAddr(0x1000), new PhysAddr(0x1000), 3 * K4, R, false, false).Error);
         Assert.DoesNotContain(_events, e => e.Kind is EventKind.FlushPage or EventKind.FlushAll);
+    }
+
+    // ---- split ----------------------------------------------------------------------------------------
+
+    private static TPte Huge(ulong pa, MappingFlags flags) => TPte.NewPage(new PhysAddr(pa), flags, true);
+
+    private static ulong Pointer(ulong frame) => TPte.NewTable(new PhysAddr(frame)).Bits;
+
+    /// <summary>What linking a split table in place of the huge page at <paramref name="va"/> writes and flushes on a live table.</summary>
+    private static TableEvent[] Link(ulong hugeBits, ulong frame, ulong va) => Bbm
+        ? [W(hugeBits, 0), new(EventKind.FlushPage, va), W(0, Pointer(frame))]
+        : [W(hugeBits, Pointer(frame)), new(EventKind.FlushPage, va)];
+
+    [Fact]
+    public void ASplitFillsTheNewTableThenLinksItInTheOrderTheArchitectureNeeds()
+    {
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(G1), PageSize.Size2M, RW).IsOk);
+        Record();
+        Assert.True(_table.UnmapRegion(new VirtAddr(M2 + K4), K4, flushTlbByPage: false).IsOk);
+
+        Assert.Equal(EventKind.Alloc, _events[0].Kind);
+        ulong frame = _events[0].Address;
+        var fill = _events.Skip(1).Take(512).ToList();
+        Assert.All(fill, e => Assert.Equal((EventKind.Write, 0UL), (e.Kind, e.Old)));
+        Assert.Equal(Enumerable.Range(0, 512).Select(i => frame + (ulong)i * 8), fill.Select(e => e.Address)); // the new table, entry by entry
+        Assert.Equal(Enumerable.Range(0, 512).Select(i => Page(G1 + (ulong)i * K4, RW).Bits), fill.Select(e => e.New)); // the old frames, 4K apart
+        var link = Link(Huge(G1, RW).Bits, frame, M2);
+        Assert.Equal(link, Strip(_events.Skip(513).Take(link.Length).ToList()));
+        Assert.Equal([W(Page(G1 + K4, RW).Bits, 0)], Strip(_events.Skip(513 + link.Length).ToList())); // then the unmap itself
+        Assert.Equal((new PhysAddr(G1 + 2 * K4 + 5), RW, PageSize.Size4K), _table.Query(new VirtAddr(M2 + 2 * K4 + 5)).Value);
+    }
+
+    [Fact]
+    public void ASplit1GPageGets2MPiecesAndOnlyTheCutPieceIsSplitAgainBeforeTheLink()
+    {
+        Assert.True(_table.Map(new VirtAddr(G1), new PhysAddr(2 * G1), PageSize.Size1G, RW).IsOk);
+        Record();
+        Assert.True(_table.ProtectRegion(new VirtAddr(G1 + M2 + K4), K4, R, flushTlbByPage: false).IsOk);
+
+        Assert.Equal([EventKind.Alloc, EventKind.Alloc], _events.Take(2).Select(e => e.Kind));
+        ulong top = _events[0].Address, sub = _events[1].Address;
+        var expected = new List<TableEvent>();
+        for (int i = 0; i < 512; i++)
+        {
+            if (i != 1) expected.Add(new(EventKind.Write, top + (ulong)i * 8, 0, Huge(2 * G1 + (ulong)i * M2, RW).Bits));
+        }
+        for (int i = 0; i < 512; i++) expected.Add(new(EventKind.Write, sub + (ulong)i * 8, 0, Page(2 * G1 + M2 + (ulong)i * K4, RW).Bits));
+        expected.Add(new(EventKind.Write, top + 8, 0, Pointer(sub))); // the cut 2M piece, filled before it is pointed at
+        Assert.Equal(expected, _events.Skip(2).Take(expected.Count).ToList());
+        var link = Link(Huge(2 * G1, RW).Bits, top, G1);
+        Assert.Equal(link, Strip(_events.Skip(2 + expected.Count).Take(link.Length).ToList()));
+        Assert.Equal([W(Page(2 * G1 + M2 + K4, RW).Bits, Page(2 * G1 + M2 + K4, R).Bits)], Strip(_events.Skip(2 + expected.Count + link.Length).ToList()));
+        Assert.Equal(PageSize.Size2M, _table.Query(new VirtAddr(G1)).Value.Size);
+        Assert.Equal(PageSize.Size4K, _table.Query(new VirtAddr(G1 + M2)).Value.Size);
+        Assert.Equal(PageSize.Size2M, _table.Query(new VirtAddr(G1 + 2 * M2)).Value.Size);
+    }
+
+    [Fact]
+    public void OnATableThatIsNotLiveASplitLinksInPlaceAndFlushesNothing()
+    {
+        _table.Live = false;
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(G1), PageSize.Size2M, RW).IsOk);
+        Record();
+        Assert.True(_table.ProtectRegion(new VirtAddr(M2), K4, R, flushTlbByPage: false).IsOk);
+        ulong frame = _events[0].Address;
+        Assert.DoesNotContain(_events, e => e.Kind is EventKind.FlushPage or EventKind.FlushAll);
+        Assert.Equal(W(Huge(G1, RW).Bits, Pointer(frame)), Strip(_events.Skip(513).Take(1).ToList())[0]);
+        Assert.Equal(515, _events.Count); // the frame, 512 pieces, the link, the protection
+    }
+
+    [Fact]
+    public void ASplitWithNoFrameForItsTableChangesNothing()
+    {
+        // Exactly the frames the 2M page needs: the root and the tables above the 2M level.
+        using var small = new FrameArena(new PhysAddr(0x4000_0000), TInner.Levels - 1);
+        using var table = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(small)).Value;
+        Assert.True(table.Map(new VirtAddr(M2), new PhysAddr(G1), PageSize.Size2M, RW).IsOk);
+        _events = EventLog.Start(small);
+        Assert.Equal(PagingError.NoMemory, table.UnmapRegion(new VirtAddr(M2), K4, flushTlbByPage: true).Error);
+        Assert.Equal(PagingError.NoMemory, table.ProtectRegion(new VirtAddr(M2 + K4), M2 - K4, R, flushTlbByPage: true).Error);
+        Assert.Equal(PagingError.NotMapped, table.ProtectRegion(new VirtAddr(M2 + K4), M2, R, flushTlbByPage: true).Error); // the hole first
+        Assert.Empty(_events);
+        Assert.Equal((new PhysAddr(G1 + K4), RW, PageSize.Size2M), table.Query(new VirtAddr(M2 + K4)).Value);
+    }
+
+    [Fact]
+    public void ASplitThatGetsOnlySomeOfItsFramesGivesThemBackUnused()
+    {
+        // The 1G page's tables, and one frame more: the split needs two (2M pieces, and the 4K pieces of one of them).
+        using var small = new FrameArena(new PhysAddr(0x4000_0000), TInner.Levels - 1);
+        using var table = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(small)).Value;
+        Assert.True(table.Map(new VirtAddr(G1), new PhysAddr(0), PageSize.Size1G, RW).IsOk);
+        Assert.Equal(TInner.Levels - 2, small.InUse);
+        _events = EventLog.Start(small);
+        Assert.Equal(PagingError.NoMemory, table.UnmapRegion(new VirtAddr(G1 + K4), K4, flushTlbByPage: false).Error);
+        Assert.Equal([EventKind.Alloc, EventKind.Free], _events.Select(e => e.Kind));
+        Assert.Equal(_events[0].Address, _events[1].Address);
+        Assert.Equal(TInner.Levels - 2, small.InUse);
+        Assert.Equal((new PhysAddr(K4), RW, PageSize.Size1G), table.Query(new VirtAddr(G1 + K4)).Value);
+
+        // A 2M-aligned end needs only the table of 2M pieces: that one frame is enough.
+        Assert.True(table.UnmapRegion(new VirtAddr(G1 + M2), M2, flushTlbByPage: false).IsOk);
+        Assert.Equal(TInner.Levels - 1, small.InUse);
+        Assert.Equal(PagingError.NotMapped, table.Query(new VirtAddr(G1 + M2)).Error);
+        Assert.Equal((new PhysAddr(2 * M2), RW, PageSize.Size2M), table.Query(new VirtAddr(G1 + 2 * M2)).Value);
     }
 
     [Fact]

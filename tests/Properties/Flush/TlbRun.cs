@@ -23,10 +23,12 @@ public enum TlbVariant
 /// <list type="bullet">
 /// <item><b>intermediate states</b>: after each single entry write, a hardware walk of every probed address gives the
 /// translation it had before the operation, the one it has after, or a fault (a failed region map may also show the
-/// pages it is about to take back);</item>
+/// pages it is about to take back; a split shows the old translation through smaller pages);</item>
 /// <item><b>break-before-make</b> (architectures that require it): a valid entry never becomes a valid entry with
 /// another output address, table/block kind or memory type, except through an invalid entry and an invalidation
 /// that covers it;</item>
+/// <item><b>page-size changes</b>: a cached leaf of another page size than memory now maps answers every access as
+/// memory does (a split invalidates the huge page before any piece changes);</item>
 /// <item><b>clear, flush, free</b>: a frame given back to the handler is referred to by no cached entry;</item>
 /// <item><b>no stale translation</b>: after the operation and the flush it returned (performed as the caller would), no
 /// cached entry, leaf or not, disagrees with memory.</item>
@@ -121,7 +123,7 @@ public sealed class TlbRun<TMeta, TPte>
             WalkResult now = Walk(va);
             foreach (WalkResult seen in _seen[va])
             {
-                if (seen.IsFault || seen == before[va] || seen == now || TransientOfFailedRegionMap(op, va)) continue;
+                if (seen.IsFault || SameButSize(seen, before[va]) || SameButSize(seen, now) || TransientOfFailedRegionMap(op, va)) continue;
                 throw new TlbRuleException($"{where}: between two writes 0x{va:x} translated as {seen}, neither before ({before[va]}) nor after ({now})");
             }
         }
@@ -129,6 +131,13 @@ public sealed class TlbRun<TMeta, TPte>
         if (stale.Count > 0)
             throw new TlbRuleException($"{where}: after the operation and its flush the TLB still holds {stale.Count} stale entries, first: {stale[0]}");
     }
+
+    /// <summary>
+    /// The same translation, the page size aside: a split huge page first shows its pieces with the old frames and flags
+    /// (the old translation through smaller pages), and only then does the operation change any of them.
+    /// </summary>
+    private static bool SameButSize(WalkResult a, WalkResult b) =>
+        a == b || (a.Translation is { } x && b.Translation is { } y && x with { PageSize = y.PageSize } == y);
 
     /// <summary>A failed region map shows its pages while it maps them and takes them back before it returns.</summary>
     private bool TransientOfFailedRegionMap(PageOp op, ulong va) =>
@@ -143,7 +152,12 @@ public sealed class TlbRun<TMeta, TPte>
         {
             case EventKind.Write:
                 CheckBreakBeforeMake(e);
-                foreach (ulong va in _probes) _seen[va].Add(Walk(va));
+                foreach (ulong va in _probes)
+                {
+                    WalkResult memory = Walk(va);
+                    _seen[va].Add(memory);
+                    CheckPageSizeChange(va, memory);
+                }
                 // The MMU may walk at any moment: cache a couple of translations between the writes.
                 for (int i = 0; i < 2 && _probes.Count > 0; i++) _tlb.Fill(_probes[_random.Next(_probes.Count)]);
                 break;
@@ -184,6 +198,32 @@ public sealed class TlbRun<TMeta, TPte>
                  && Differs(FromBits(broken.OldBits), newEntry) && !broken.Invalidated)
         {
             throw new TlbRuleException($"{_op}: the entry at 0x{e.Address:x} went {FromBits(broken.OldBits)} -> invalid -> {newEntry} with no invalidation in between");
+        }
+    }
+
+    private static readonly (Access Access, Privilege Privilege)[] EveryAccess =
+    [
+        (Access.Read, Privilege.Supervisor), (Access.Write, Privilege.Supervisor), (Access.Execute, Privilege.Supervisor),
+        (Access.Read, Privilege.User), (Access.Write, Privilege.User), (Access.Execute, Privilege.User),
+    ];
+
+    /// <summary>
+    /// Page-size changes (a split): a cached leaf of another page size than memory now maps at <paramref name="va"/>
+    /// must answer every access as memory does. Once a page's size changed, the TLB may hold the old and the new
+    /// translation and use either (Intel SDM Vol. 3A §4.10.2.3), so a piece may change only after the old page's
+    /// entries are invalidated (§4.10.4: never change a page's size and its frame or attributes without an invalidation
+    /// in between; on AArch64 break-before-make does it). The library does this on every architecture.
+    /// </summary>
+    private void CheckPageSizeChange(ulong va, WalkResult memory)
+    {
+        var cached = _tlb.Translate(va, Access.Read, Privilege.Supervisor);
+        if (cached.Hit is null || memory.Translation is not { } now || cached.Result.Translation is not { } old || old.PageSize == now.PageSize) return;
+        foreach (var (access, privilege) in EveryAccess)
+        {
+            WalkResult fromTlb = _tlb.Translate(va, access, privilege).Result;
+            WalkResult fromMemory = _walker.Translate(_memory, _table.RootPaddr.Value, va, access, privilege);
+            if (!SameButSize(fromTlb, fromMemory) && !(fromTlb.IsFault && fromMemory.IsFault))
+                throw new TlbRuleException($"{_op}: after a page-size change 0x{va:x} is cached as {fromTlb} and maps as {fromMemory} ({access}/{privilege}): the old page was not invalidated before a piece changed");
         }
     }
 

@@ -26,6 +26,28 @@ public sealed class TlbTruthProperties
         Check.One($"{table} {size} {focus} TLB", Config, property);
     }
 
+    /// <summary>
+    /// A 2M page, then a protection of its first 4K page (a split, then one piece changes); a 1G page, then an unmap
+    /// across two of its 2M pieces (a 2M table and two 4K tables, per-page flushes).
+    /// </summary>
+    internal static readonly PageOp[] SplitThenChange =
+    [
+        new MapOp(0x20_0000, 0x4000_0000, PageSize.Size2M, MappingFlags.Read | MappingFlags.Write),
+        new ProtectRegionOp(0x20_0000, 0x1000, MappingFlags.Read, FlushByPage: false),
+        new MapOp(0x4000_0000, 0, PageSize.Size1G, MappingFlags.Read | MappingFlags.Write),
+        new UnmapRegionOp(0x4020_0000 - 0x1000, 0x2000, FlushByPage: true),
+    ];
+
+    /// <summary>The split steps above keep every TLB rule on every table, with several fill patterns.</summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void SplitsKeepEveryTlbRule(TableKind table)
+    {
+        for (int seed = 0; seed < 8; seed++) Run(table, SplitThenChange, seed);
+    }
+
+    public static TheoryData<TableKind> Kinds() => new(Tables.All);
+
     /// <summary>Runs one sequence of <paramref name="table"/> with the TLB checks.</summary>
     internal static void Run(TableKind table, PageOp[] ops, int seed, TlbVariant variant = TlbVariant.None)
     {

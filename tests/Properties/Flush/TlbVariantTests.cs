@@ -93,6 +93,15 @@ public sealed class TlbVariantTests
     }
 
     [Fact]
+    public void ASplitThatLeavesTheHugePageCachedIsCaughtByThePageSizeRule()
+    {
+        // Not live: the split links its table without invalidating the 2M page, which a fill cached before the operation.
+        var error = Record.Exception(() => TlbTruthProperties.Run(TableKind.X64, TlbTruthProperties.SplitThenChange[..2], seed: 1, TlbVariant.NotLive));
+        Assert.IsType<TlbRuleException>(error);
+        Assert.Contains("after a page-size change 0x200000 is cached as", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void APerPageFlushAfterANonLeafChangeIsInvisibleToEquivalenceAndWalkers() =>
         EquivalenceWithWalkersPasses(TableKind.Sv39, (kind, arena) => ImplTable<ZeroRegisterFullFlush<Sv39PagingMetaData>, RiscVPte>.Create(arena, kind));
 

@@ -291,6 +291,25 @@ public abstract class SafetyTests<TMeta, TPte>
     }
 
     [Fact]
+    public void ASplitInsideALentSubtreeShowsThroughTheBorrower()
+    {
+        using var arena = NewArena();
+        var owner = Create(arena);
+        var borrower = Create(arena);
+        Assert.True(owner.Map(new VirtAddr(M2), new PhysAddr(G1), PageSize.Size2M, RW).IsOk);
+        Assert.True(borrower.CopyFrom(owner, new VirtAddr(0), K4).IsOk);
+        Assert.Equal(PagingError.BorrowedEntry, borrower.UnmapRegion(new VirtAddr(M2 + K4), K4, false).Error);
+        Assert.Equal(PageSize.Size2M, borrower.Query(new VirtAddr(M2 + K4)).Value.Size);
+        Assert.True(owner.UnmapRegion(new VirtAddr(M2 + K4), K4, false).IsOk); // a change inside a lent slot: allowed
+        Assert.Equal(PagingError.NotMapped, borrower.Query(new VirtAddr(M2 + K4)).Error);
+        Assert.Equal((new PhysAddr(G1), RW, PageSize.Size4K), borrower.Query(new VirtAddr(M2)).Value);
+        owner.Dispose();
+        Assert.Equal((new PhysAddr(G1 + 2 * K4), RW, PageSize.Size4K), borrower.Query(new VirtAddr(M2 + 2 * K4)).Value);
+        borrower.Dispose();
+        Assert.Equal(0, arena.InUse);
+    }
+
+    [Fact]
     public void ALentRootSlotKeepsItsTableUnderARootLevelHugePage()
     {
         // Only Sv39 has leaves (1G) in the root table; elsewhere the same call maps a 1G page one level down.
@@ -361,6 +380,33 @@ public abstract class SafetyTests<TMeta, TPte>
         Assert.Equal(before, good.InUse);
         Assert.Equal(0, bad.InUse);
         handler.UseSecond.Value = false;
+        table.Dispose();
+        Assert.Equal(0, good.InUse);
+    }
+
+    [Fact]
+    public void ASplitThatGetsAnUnusableFrameGivesBackEveryFrameAndChangesNothing()
+    {
+        ulong limit = 1UL << TMeta.PaMaxBits;
+        using var good = new FrameArena(new PhysAddr(0x8000_0000), 16);
+        using var bad = new FrameArena(new PhysAddr(limit), 8);
+        var handler = new SwitchingHandler(good, bad);
+        var table = PageTable64<TMeta, TPte, SwitchingHandler>.TryCreate(handler).Value;
+        Assert.True(table.Map(new VirtAddr(G1), new PhysAddr(0), PageSize.Size1G, RW).IsOk);
+        int before = good.InUse;
+
+        // The split of the 1G page needs two tables: the first frame is good, the second unusable.
+        handler.GoodFrames.Value = 1;
+        handler.UseSecond.Value = true;
+        Assert.Equal(PagingError.InvalidPhysAddr, table.UnmapRegion(new VirtAddr(G1 + K4), K4, false).Error);
+        Assert.Equal(before, good.InUse);
+        Assert.Equal(0, bad.InUse);
+        Assert.Equal((new PhysAddr(K4), RW, PageSize.Size1G), table.Query(new VirtAddr(G1 + K4)).Value);
+
+        handler.UseSecond.Value = false;
+        Assert.True(table.UnmapRegion(new VirtAddr(G1 + K4), K4, false).IsOk);
+        Assert.Equal(before + 2, good.InUse);
+        Assert.Equal((new PhysAddr(2 * K4), RW, PageSize.Size4K), table.Query(new VirtAddr(G1 + 2 * K4)).Value);
         table.Dispose();
         Assert.Equal(0, good.InUse);
     }

@@ -29,6 +29,30 @@ public sealed class WalkerProperties
         var property = Prop.ForAll(Generators.Sequences(table, size, null), seq => { Equivalence.Run(seq.Table, seq.Ops, options); });
         Check.One($"{table} {size} walker", PropertySettings.Config, property);
     }
+
+    /// <summary>
+    /// Splits walked in full: a 2M page and a 1G page cut in several ways (a 4K page protected to Device, a guard page,
+    /// a range across two 2M pieces, a 2M-aligned 2M range), and after every step every mapping of the model, not a
+    /// sample, at its first, middle and last byte for every access.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void EveryPieceOfASplitWalksAsTheModelSays(TableKind table)
+    {
+        const MappingFlags R = MappingFlags.Read;
+        PageOp[] ops =
+        [
+            new MapOp(0x20_0000, 0x4000_0000, PageSize.Size2M, R | MappingFlags.Write | MappingFlags.Execute | MappingFlags.User),
+            new ProtectRegionOp(0x20_3000, 0x1000, R | MappingFlags.Device, FlushByPage: false),
+            new UnmapRegionOp(0x20_5000, 0x1000, FlushByPage: true),
+            new MapOp(0x4000_0000, 0x8000_0000, PageSize.Size1G, R | MappingFlags.Uncached),
+            new ProtectRegionOp(0x4020_1000, 0x20_0000, R | MappingFlags.Write, FlushByPage: false),
+            new UnmapRegionOp(0x4060_0000, 0x20_0000, FlushByPage: false),
+        ];
+        Equivalence.Run(table, ops, new RunOptions { AfterStep = HardwareCheck.For(table, maxMappings: 4096) });
+    }
+
+    public static TheoryData<TableKind> Kinds() => new(Tables.All);
 }
 
 /// <summary>

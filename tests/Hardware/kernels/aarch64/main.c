@@ -10,6 +10,9 @@ typedef unsigned long u64;
 #define UART 0x09000000UL
 #define DATA_START 0x80000000UL
 #define DATA_END 0x100000000UL
+#define TABLES 0x42000000UL
+#define TABLES_END (TABLES + 0x2000000UL)
+#define ACCESS_ENTRY_READ 3
 
 #define MAGIC 0x314B484354574850UL /* "PHWTCHK1" */
 #define VERSION 1
@@ -35,6 +38,7 @@ struct patch {
 };
 
 long run_check(u64 va, u64 access, u64 privilege, u64 value);
+u64 read_entry(u64 pa);
 void mmu_on(u64 ttbr0, u64 ttbr1, u64 mair, u64 tcr);
 void table_switch(u64 ttbr0, u64 ttbr1, u64 mair, u64 tcr);
 void sync_icache(void);
@@ -133,9 +137,15 @@ static void validate(const struct header *h)
     if (next != h->check_count)
         fail("the phases do not cover the checks in order");
     const struct check *checks = (const struct check *)(LIST + h->checks_offset);
-    for (u64 i = 0; i < h->check_count; i++)
-        if (checks[i].access > 2 || checks[i].privilege > 1 || checks[i].va % 16)
+    for (u64 i = 0; i < h->check_count; i++) {
+        const struct check *c = &checks[i];
+        if (c->access == ACCESS_ENTRY_READ) {
+            if (c->privilege != 0 || c->va % 8 || c->va < TABLES || c->va >= TABLES_END)
+                fail("bad entry read");
+        } else if (c->access > 2 || c->privilege > 1 || c->va % 16) {
             fail("bad check record");
+        }
+    }
 }
 
 /* Patches are written with the MMU off: data accesses are then to Device-nGnRnE memory at the physical
@@ -172,13 +182,25 @@ void kmain(u64 current_el)
         puts_serial("HWC PHASE ");
         put_dec(k);
         puts_serial("\n");
+        /* TCR_EL1.HA (bit 39) / HD (bit 40) need FEAT_HAFDBS: ID_AA64MMFR1_EL1.HAFDBS (bits 3:0) = 1 for the Access
+         * flag, 2 for dirty state as well (D17.2). */
+        u64 mmfr1;
+        __asm__ volatile("mrs %0, id_aa64mmfr1_el1" : "=r"(mmfr1));
+        if ((p->tcr >> 39 & 1) && (mmfr1 & 0xf) < 1)
+            fail("TCR_EL1.HA set but the CPU lacks FEAT_HAFDBS");
+        if ((p->tcr >> 40 & 1) && (mmfr1 & 0xf) < 2)
+            fail("TCR_EL1.HD set but the CPU lacks FEAT_HAFDBS dirty state");
         if (k == 0)
             mmu_on(p->ttbr0, p->ttbr1, p->mair, p->tcr);
         else
             table_switch(p->ttbr0, p->ttbr1, p->mair, p->tcr);
         for (u64 i = p->first_check; i < p->first_check + p->count; i++) {
             const struct check *c = &checks[i];
-            long faulted = run_check(c->va, c->access, c->privilege, c->value);
+            long faulted = 0;
+            if (c->access == ACCESS_ENTRY_READ)
+                check_value = read_entry(c->va);
+            else
+                faulted = run_check(c->va, c->access, c->privilege, c->value);
             puts_serial("HWC ");
             put_dec(i);
             if (faulted) {

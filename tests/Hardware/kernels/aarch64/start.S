@@ -97,6 +97,22 @@ sync_icache:
     isb
     ret
 
+/* u64 read_entry(u64 pa): an entry read (docs/hardware-checks.md section 2, access 3). The 8 bytes at physical pa,
+ * read with stage 1 translation off (SCTLR_EL1.M = 0: the access is to Device-nGnRnE memory at pa, D8, behavior when
+ * stage 1 translation is disabled), so that the table under test is not walked; then M = 1 again. ISB after each
+ * SCTLR_EL1 write makes it apply to what follows (B2, context synchronization). The kernel runs at the same addresses
+ * either way: its support mappings are identity mappings. */
+    .globl  read_entry
+read_entry:
+    mrs     x1, sctlr_el1
+    bic     x2, x1, #SCTLR_M
+    msr     sctlr_el1, x2
+    isb
+    ldr     x0, [x0]
+    msr     sctlr_el1, x1
+    isb
+    ret
+
 /* long run_check(u64 va, u64 access, u64 privilege, u64 value)
  * Returns 0 with the result in check_value, or 1 with ESR_EL1 in check_cause and FAR_EL1 in check_addr.
  * The callee-saved registers and SP go to check_ctx so an exception handler can resume here (at resume)

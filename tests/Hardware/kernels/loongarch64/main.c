@@ -15,6 +15,8 @@ typedef unsigned char u8;
 
 #define DATA_START 0xC0000000UL
 #define DATA_END 0x140000000UL
+#define TABLES 0x2000000UL
+#define TABLES_END (TABLES + 0x2000000UL)
 
 /* The page walk layout the refill handler implements (start.S); docs/hardware-checks.md section 4. */
 #define PWCL_EXPECTED 0x13E4D52CUL
@@ -27,7 +29,7 @@ typedef unsigned char u8;
 #define ECODE_PPI 0x7
 #define ECODE_ADE 0x8
 
-enum { ACCESS_LOAD = 0, ACCESS_STORE = 1, ACCESS_FETCH = 2 };
+enum { ACCESS_LOAD = 0, ACCESS_STORE = 1, ACCESS_FETCH = 2, ACCESS_ENTRY_READ = 3 };
 
 long hwc_access(u64 va, u64 access, u64 privilege, u64 value, u64 out[2]);
 
@@ -234,6 +236,17 @@ void hwc_main(void)
             const u64 *check = &checks[i * 4];
             u64 va = check[0], access = check[1], privilege = check[2], value = check[3];
             u64 out[2];
+            if (access == ACCESS_ENTRY_READ) {
+                /* An entry read (docs/hardware-checks.md section 2, access 3): the 8 bytes at physical va, through
+                 * the kernel's own direct-mapped window DMW0, which no table walk takes part in (5.2.1). */
+                if (privilege != 0 || (va & 7) != 0 || va < TABLES || va >= TABLES_END) fail("bad entry read");
+                puts("HWC ");
+                putdec(i);
+                puts(" OK ");
+                puthex(*(volatile u64 *)DMW0(va));
+                putc('\n');
+                continue;
+            }
             if (access > ACCESS_FETCH || privilege > 1) fail("bad check record");
             /* Every check starts from an empty TLB, so it sees its own table entry only. This also empties QEMU's
              * own translation cache, whose 16 KiB pages would otherwise let one 4 KiB page's translation serve its

@@ -6,6 +6,9 @@ typedef unsigned char u8;
 #define LIST 0x81000000UL
 #define UART ((volatile u8 *)0x10000000UL)
 #define MAGIC 0x314B484354574850UL /* "PHWTCHK1" */
+#define TABLES 0x82000000UL
+#define TABLES_END (TABLES + 0x2000000UL)
+#define ACCESS_ENTRY_READ 3
 
 long run_check(u64 va, u64 access, u64 privilege, u64 value);
 extern volatile u64 check_value, check_cause, check_tval;
@@ -62,6 +65,18 @@ void unexpected_trap(u64 cause, u64 tval, u64 epc)
     sbi_shutdown();
 }
 
+/* An entry read (docs/hardware-checks.md section 2, access 3): the 8 bytes at physical pa, with translation off
+ * (satp.MODE = Bare) so that the table under test is not walked; then the phase's satp again. SFENCE.VMA after each
+ * satp write orders it with the accesses around it (Privileged spec, satp and SFENCE.VMA). The kernel runs at the same
+ * addresses either way: its support mappings are identity mappings. */
+static u64 read_entry(u64 pa, u64 satp)
+{
+    u64 value;
+    __asm__ volatile("csrw satp, zero\n\tsfence.vma zero, zero\n\tld %0, 0(%1)\n\tcsrw satp, %2\n\tsfence.vma zero, zero"
+                     : "=&r"(value) : "r"(pa), "r"(satp) : "memory");
+    return value;
+}
+
 void kmain(void)
 {
     const volatile u64 *h = (const volatile u64 *)LIST;
@@ -91,7 +106,17 @@ void kmain(void)
         __asm__ volatile("csrw satp, %0\n\tsfence.vma zero, zero" :: "r"(phase[2]) : "memory");
         for (u64 i = phase[0]; i < phase[0] + phase[1]; i++) {
             const volatile u64 *c = check + 4 * i;
-            long faulted = run_check(c[0], c[1], c[2], c[3]);
+            long faulted;
+            if (c[1] == ACCESS_ENTRY_READ) {
+                if (c[2] != 0 || (c[0] & 7) != 0 || c[0] < TABLES || c[0] >= TABLES_END) { fail("bad entry read"); return; }
+                check_value = read_entry(c[0], phase[2]);
+                faulted = 0;
+            } else if (c[1] > 2 || c[2] > 1) {
+                fail("bad check record");
+                return;
+            } else {
+                faulted = run_check(c[0], c[1], c[2], c[3]);
+            }
             puts("HWC ");
             putdec(i);
             if (faulted) {

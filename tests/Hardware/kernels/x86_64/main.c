@@ -11,6 +11,9 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 
 #define LIST 0x1000000UL
+#define TABLES 0x2000000UL
+#define TABLES_END (TABLES + 0x2000000UL)
+#define ACCESS_ENTRY_READ 3
 #define SEL_CODE64 0x10
 #define SEL_TSS 0x30
 
@@ -137,6 +140,18 @@ void unexpected_trap(const u64 *frame)
     power_off();
 }
 
+/* An entry read (docs/hardware-checks.md section 2, access 3): the 8 bytes at physical pa, read through the phase's
+ * reg1, the CR3 of the entry reader table (the table window identity-mapped), since long mode cannot turn paging off;
+ * then the phase's own CR3 again (each MOV to CR3 invalidates the TLB, CR4.PGE = 0: SDM §4.10.4.1). The reader table
+ * has the same support mappings, so the kernel runs on through the switch. */
+static u64 read_entry(u64 pa, u64 reader, u64 cr3)
+{
+    u64 value;
+    __asm__ volatile("mov %1, %%cr3\n\tmovq (%2), %0\n\tmov %3, %%cr3"
+                     : "=&r"(value) : "r"(reader), "r"(pa), "r"(cr3) : "memory");
+    return value;
+}
+
 void kmain(void)
 {
     setup_traps();
@@ -161,7 +176,16 @@ void kmain(void)
         __asm__ volatile("mov %0, %%cr3" ::"r"(phase[2]) : "memory");
         for (u64 i = phase[0]; i < phase[0] + phase[1]; i++) {
             const volatile u64 *c = check + 4 * i;
-            long faulted = run_check(c[0], c[1], c[2], c[3]);
+            long faulted = 0;
+            if (c[1] == ACCESS_ENTRY_READ) {
+                if (c[2] != 0 || (c[0] & 7) != 0 || c[0] < TABLES || c[0] >= TABLES_END || phase[3] == 0)
+                    fail("bad entry read (or no entry reader table in reg1)");
+                check_value = read_entry(c[0], phase[3], phase[2]);
+            } else if (c[1] > 2 || c[2] > 1) {
+                fail("bad check record");
+            } else {
+                faulted = run_check(c[0], c[1], c[2], c[3]);
+            }
             puts("HWC ");
             putdec(i);
             if (faulted) {
