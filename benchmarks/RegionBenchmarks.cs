@@ -8,9 +8,11 @@ namespace PageTableMultiarch.Benchmarks;
 /// iteration setup (not timed), so every map starts from an empty table and has to allocate and zero its 512 leaf
 /// tables, as a real kernel mapping 1 GiB would. Three variants per operation:
 /// <list type="bullet">
-/// <item><c>Cursor</c>: Impl's region operation (descends once, stays in a leaf table while the region does);</item>
-/// <item><c>Walk</c>: the same result through Impl's single-page operations, one walk from the root per page (what the
-/// original crate's region operations do);</item>
+/// <item><c>Cursor</c>: Impl's region operation (descends once, stays in a leaf table while the region does);
+/// <c>CursorCallback</c> asks a <c>Func</c> for each page's frame, <c>CursorSource</c> a struct <see cref="IPaddrSource"/>;</item>
+/// <item><c>Walk</c>: the original crate's algorithm as directly as it can be written here (<see cref="PerPageWalk{TMeta, TPte}"/>):
+/// one walk from the root per page, tables created on the way, one entry write — the same table, built the way the
+/// original builds it;</item>
 /// <item><c>Model</c>: the dictionary reference model, the baseline.</item>
 /// </list>
 /// Times are per 4 KiB page (<c>OperationsPerInvoke</c>). The huge-page map is in <see cref="HugeRegionBenchmarks{TMeta, TPte}"/>.
@@ -39,7 +41,7 @@ public class RegionBenchmarks<TMeta, TPte>
 
     // ---- iteration setups (not timed) ----
 
-    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk)])]
+    [IterationSetup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_CursorSource), nameof(Map4K_Walk)])]
     public void EmptyTable() => _table = Fixture.NewTable<TMeta, TPte>(_arena);
 
     [IterationSetup(Targets = [nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
@@ -49,9 +51,37 @@ public class RegionBenchmarks<TMeta, TPte>
         Fixture.Check(_table.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "setup map");
     }
 
-    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_Walk),
-        nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk), nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
-    public void DisposeTable()
+    // ---- iteration cleanups (not timed): the outcome is checked, then the table goes ----
+
+    [IterationCleanup(Targets = [nameof(Map4K_Cursor), nameof(Map4K_CursorCallback), nameof(Map4K_CursorSource), nameof(Map4K_Walk)])]
+    public void CheckMappedAndDispose() => CheckAndDispose(Fixture.Flags);
+
+    [IterationCleanup(Targets = [nameof(Protect4K_Cursor), nameof(Protect4K_Walk)])]
+    public void CheckProtectedAndDispose() => CheckAndDispose(Fixture.OtherFlags);
+
+    [IterationCleanup(Targets = [nameof(Unmap4K_Cursor), nameof(Unmap4K_Walk)])]
+    public void CheckUnmappedAndDispose()
+    {
+        foreach (ulong off in new ulong[] { 0, Fixture.OneGiB / 2, Fixture.OneGiB - Fixture.Page })
+        {
+            var result = _table!.Query(new VirtAddr(Fixture.RegionVa + off));
+            if (result.IsOk) throw new InvalidOperationException($"0x{Fixture.RegionVa + off:x} is still mapped");
+        }
+        DisposeTable();
+    }
+
+    private void CheckAndDispose(MappingFlags flags)
+    {
+        foreach (ulong off in new ulong[] { 0, Fixture.OneGiB / 2, Fixture.OneGiB - Fixture.Page })
+        {
+            var expected = (new PhysAddr(Fixture.RegionPa + off), flags, PageSize.Size4K);
+            var result = _table!.Query(new VirtAddr(Fixture.RegionVa + off));
+            if (!result.IsOk || result.Value != expected) throw new InvalidOperationException($"0x{Fixture.RegionVa + off:x}: {result}");
+        }
+        DisposeTable();
+    }
+
+    private void DisposeTable()
     {
         _table!.Dispose();
         if (_arena.InUse != 0) throw new InvalidOperationException($"{_arena.InUse} frames leaked");
@@ -78,12 +108,15 @@ public class RegionBenchmarks<TMeta, TPte>
         Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), _implPaddr, Fixture.OneGiB, Fixture.Flags, false, false), "map");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    public void Map4K_Walk()
+    public void Map4K_CursorSource()
     {
-        var table = _table!;
-        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
-            Fixture.Check(table.Map(new VirtAddr(Fixture.RegionVa + off), new PhysAddr(Fixture.RegionPa + off), PageSize.Size4K, Fixture.Flags), "map");
+        var source = new OffsetSource();
+        Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), ref source, Fixture.OneGiB, Fixture.Flags, false, false), "map");
     }
+
+    [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
+    public void Map4K_Walk() =>
+        PerPageWalk<TMeta, TPte>.MapRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.RegionPa, Fixture.OneGiB, Fixture.Flags, false);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Map 1 GiB, 4K pages")]
     public void Map4K_Model() =>
@@ -95,12 +128,7 @@ public class RegionBenchmarks<TMeta, TPte>
     public void Unmap4K_Cursor() => Fixture.Check(_table!.UnmapRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, false), "unmap");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
-    public void Unmap4K_Walk()
-    {
-        var table = _table!;
-        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
-            Fixture.Check(table.Unmap(new VirtAddr(Fixture.RegionVa + off)), "unmap");
-    }
+    public void Unmap4K_Walk() => PerPageWalk<TMeta, TPte>.UnmapRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.OneGiB);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
     public void Unmap4K_Model() => Fixture.Check(_model!.UnmapRegion(Fixture.RegionVa, Fixture.OneGiB), "unmap");
@@ -112,13 +140,15 @@ public class RegionBenchmarks<TMeta, TPte>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, Fixture.OtherFlags, false), "protect");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Protect 1 GiB, 4K pages")]
-    public void Protect4K_Walk()
-    {
-        var table = _table!;
-        for (ulong off = 0; off < Fixture.OneGiB; off += Fixture.Page)
-            Fixture.Check(table.Protect(new VirtAddr(Fixture.RegionVa + off), Fixture.OtherFlags), "protect");
-    }
+    public void Protect4K_Walk() =>
+        PerPageWalk<TMeta, TPte>.ProtectRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.OneGiB, Fixture.OtherFlags);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Protect 1 GiB, 4K pages")]
     public void Protect4K_Model() => Fixture.Check(_model!.ProtectRegion(Fixture.RegionVa, Fixture.OneGiB, Fixture.ModelRx), "protect");
+}
+
+/// <summary>The frame of each page as a struct source: the same mapping as the contiguous overload, one call per page.</summary>
+public readonly struct OffsetSource : IPaddrSource
+{
+    public PhysAddr GetPaddr(VirtAddr vaddr) => new(Fixture.RegionPa + (vaddr.Value - Fixture.RegionVa));
 }

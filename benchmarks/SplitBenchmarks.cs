@@ -7,7 +7,7 @@ namespace PageTableMultiarch.Benchmarks;
 /// The cost of splitting one huge page: <c>ProtectRegion</c> of the first piece of a 2M page (the page becomes 512 4K
 /// pages: one table taken, zeroed and filled, the link, one piece changed) and of the first 2M of a 1G page (512 2M
 /// pages). The untimed iteration setup maps <see cref="Pages"/> huge pages side by side; each invocation splits the next
-/// one, so time is per split. Variants: <c>Cursor</c>, the split; <c>Walk</c>, the same result by hand with single-page
+/// one, so time is per split. Variants: <c>Cursor</c>, the split; <c>ByHand</c>, the same result by hand with single-page
 /// operations (unmap the huge page, map its 512 pieces one by one); <c>Model</c>, the dictionary model (the baseline).
 /// </summary>
 [GenericTypeArguments(typeof(X64PagingMetaData), typeof(X64Pte))]
@@ -51,10 +51,10 @@ public class SplitBenchmarks<TMeta, TPte>
         _next = 0;
     }
 
-    [IterationSetup(Targets = [nameof(Split2M_Cursor), nameof(Split2M_Walk)])]
+    [IterationSetup(Targets = [nameof(Split2M_Cursor), nameof(Split2M_ByHand)])]
     public void Table2M() => MapTable(M2);
 
-    [IterationSetup(Targets = [nameof(Split1G_Cursor), nameof(Split1G_Walk)])]
+    [IterationSetup(Targets = [nameof(Split1G_Cursor), nameof(Split1G_ByHand)])]
     public void Table1G() => MapTable(Fixture.OneGiB);
 
     [IterationSetup(Targets = [nameof(Split2M_Model)])]
@@ -63,7 +63,7 @@ public class SplitBenchmarks<TMeta, TPte>
     [IterationSetup(Targets = [nameof(Split1G_Model)])]
     public void Model1G() => MapModel(Fixture.OneGiB);
 
-    [IterationCleanup(Targets = [nameof(Split2M_Cursor), nameof(Split2M_Walk), nameof(Split1G_Cursor), nameof(Split1G_Walk)])]
+    [IterationCleanup(Targets = [nameof(Split2M_Cursor), nameof(Split2M_ByHand), nameof(Split1G_Cursor), nameof(Split1G_ByHand)])]
     public void DisposeTable()
     {
         _table!.Dispose();
@@ -91,7 +91,7 @@ public class SplitBenchmarks<TMeta, TPte>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Va(_next++, M2)), Fixture.Page, Fixture.OtherFlags, false), "split");
 
     [Benchmark, BenchmarkCategory("Split 2M into 512 x 4K")]
-    public void Split2M_Walk() => ByHand(M2);
+    public void Split2M_ByHand() => ByHand(M2);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Split 2M into 512 x 4K")]
     public void Split2M_Model() => Fixture.Check(_model!.ProtectRegion(Va(_next++, M2), Fixture.Page, Fixture.ModelRx), "split");
@@ -103,7 +103,7 @@ public class SplitBenchmarks<TMeta, TPte>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Va(_next++, Fixture.OneGiB)), M2, Fixture.OtherFlags, false), "split");
 
     [Benchmark, BenchmarkCategory("Split 1G into 512 x 2M")]
-    public void Split1G_Walk() => ByHand(Fixture.OneGiB);
+    public void Split1G_ByHand() => ByHand(Fixture.OneGiB);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Split 1G into 512 x 2M")]
     public void Split1G_Model() => Fixture.Check(_model!.ProtectRegion(Va(_next++, Fixture.OneGiB), M2, Fixture.ModelRx), "split");

@@ -234,4 +234,126 @@ public sealed class FrameArenaTests
         reused.Reset();
         Assert.Equal(Build(fresh), Build(reused));
     }
+
+    // ---- FreeFrames: the batch free ----
+
+    private static PhysAddr FrameAt(int index) => new(0x10_0000 + (ulong)index * 0x1000);
+
+    /// <summary>An arena of 200 frames (four bitmap words) with every frame handed out.</summary>
+    private static FrameArena FullArena()
+    {
+        var arena = new FrameArena(new PhysAddr(0x10_0000), 200);
+        while (arena.TryAllocFrame(out _)) { }
+        return arena;
+    }
+
+    private static int CountInUse(FrameArena arena) => Enumerable.Range(0, arena.FrameCount).Count(i => arena.IsInUse(FrameAt(i)));
+
+    [Fact]
+    public void FreeFramesGivesBackABatchAcrossWordsInAnyOrder()
+    {
+        using var arena = FullArena();
+        arena.FreeFrame(FrameAt(198)); // a free frame in the last word: the allocation hint is there now
+        int[] batch = [70, 3, 4, 199, 64, 63, 5, 130, 0];
+        arena.FreeFrames([.. batch.Select(FrameAt)]);
+        Assert.Equal(199 - batch.Length, arena.InUse);
+        Assert.Equal(199 - batch.Length, CountInUse(arena));
+        Assert.Equal(batch.Length + 1, arena.TotalFreed);
+        Assert.Equal(200, arena.TotalAllocated);
+        foreach (int i in batch) Assert.False(arena.IsInUse(FrameAt(i)));
+        Assert.True(arena.IsInUse(FrameAt(1)));
+        Assert.True(arena.IsInUse(FrameAt(65)));
+        // The freed frames come back lowest first, before frame 198: the hint went down to the lowest word freed.
+        foreach (int i in batch.Append(198).Order())
+            Assert.True(arena.TryAllocFrame(out var f) && f == FrameAt(i));
+        Assert.False(arena.TryAllocFrame(out _));
+        arena.FreeFrames([]); // nothing to do
+        Assert.Equal(200, arena.InUse);
+    }
+
+    [Fact]
+    public void FreeFramesCatchesAFrameNotInUseBeforeClearingItsWord()
+    {
+        using var arena = FullArena();
+        arena.FreeFrame(FrameAt(66));
+        // 10 and 11 share a word; 66 shares a word with 65 and 67, and is not in use: the double free.
+        var e = Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([FrameAt(10), FrameAt(11), FrameAt(65), FrameAt(66), FrameAt(67), FrameAt(150)]));
+        Assert.Equal("Freeing frame 0x142000: not in use (double free).", e.Message);
+        // Exactly the frames before the bad one are freed, as with FreeFrame one by one; the counters agree.
+        Assert.False(arena.IsInUse(FrameAt(10)));
+        Assert.False(arena.IsInUse(FrameAt(11)));
+        Assert.False(arena.IsInUse(FrameAt(65)));
+        Assert.True(arena.IsInUse(FrameAt(67)));
+        Assert.True(arena.IsInUse(FrameAt(150)));
+        Assert.Equal(196, arena.InUse);
+        Assert.Equal(196, CountInUse(arena));
+        Assert.Equal(4, arena.TotalFreed);
+    }
+
+    [Fact]
+    public void FreeFramesCatchesAFrameTwiceInOneBatch()
+    {
+        using var arena = FullArena();
+        var e = Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([FrameAt(7), FrameAt(8), FrameAt(7), FrameAt(9)]));
+        Assert.Equal("Freeing frame 0x107000: not in use (double free).", e.Message);
+        Assert.False(arena.IsInUse(FrameAt(7)));
+        Assert.False(arena.IsInUse(FrameAt(8)));
+        Assert.True(arena.IsInUse(FrameAt(9)));
+        Assert.Equal(198, arena.InUse);
+        Assert.Equal(198, CountInUse(arena));
+    }
+
+    [Fact]
+    public void FreeFramesCatchesAFrameNeverHandedOut()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
+        Assert.True(arena.TryAllocFrame(out var a));
+        var e = Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([a, FrameAt(1)]));
+        Assert.Equal("Freeing frame 0x101000: not in use (double free).", e.Message);
+        Assert.Equal(0, arena.InUse);
+        Assert.Equal(1, arena.TotalFreed);
+    }
+
+    [Fact]
+    public void FreeFramesRefusesFramesOutsideOrUnaligned()
+    {
+        using var arena = FullArena();
+        Assert.Equal("Freeing frame 0x1c8000: outside the arena.",
+            Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([FrameAt(1), FrameAt(200), FrameAt(2)])).Message);
+        Assert.Equal("Freeing frame 0xff000: outside the arena.",
+            Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([new PhysAddr(0x0f_f000)])).Message);
+        Assert.Equal("Freeing frame 0x103008: not frame-aligned.",
+            Assert.Throws<InvalidOperationException>(() => arena.FreeFrames([FrameAt(3) + 8])).Message);
+        Assert.False(arena.IsInUse(FrameAt(1))); // before the bad frame: freed
+        Assert.True(arena.IsInUse(FrameAt(2)));  // after it: not
+        Assert.True(arena.IsInUse(FrameAt(3)));
+        Assert.Equal(199, arena.InUse);
+    }
+
+    [Fact]
+    public void FreeFramesRefusesADisposedArenaAndFreesNothing()
+    {
+        var arena = FullArena();
+        arena.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => arena.FreeFrames([FrameAt(0)]));
+        Assert.Throws<ObjectDisposedException>(() => arena.FreeFrames([]));
+        Assert.Equal(200, arena.InUse);
+    }
+
+    [Fact]
+    public void FreeFramesFromManyThreadsLosesNothing()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 4096);
+        var frames = new PhysAddr[4096];
+        for (int i = 0; i < frames.Length; i++) Assert.True(arena.TryAllocFrame(out frames[i]));
+        // Four threads free interleaved frames (every word is shared by all of them), in batches of 37.
+        Parallel.For(0, 4, t =>
+        {
+            var mine = frames.Where((_, i) => i % 4 == t).ToArray();
+            for (int at = 0; at < mine.Length; at += 37) arena.FreeFrames(mine.AsSpan(at, Math.Min(37, mine.Length - at)));
+        });
+        Assert.Equal(0, arena.InUse);
+        Assert.Equal(0, CountInUse(arena));
+        Assert.Equal(4096, arena.TotalFreed);
+    }
 }

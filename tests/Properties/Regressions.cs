@@ -21,4 +21,10 @@ public sealed class Regressions
     public void Regression_Sv39_RegionToTopOfAddressSpace() => Replay.Run(TableKind.Sv39,
         new MapRegionOp(0xffff_ffff_ffff_e000, 0x3000, 0x2000, MappingFlags.Read, AllowHuge: false, FlushByPage: true, Scramble: 0, Contiguous: true),
         new UnmapRegionOp(0xffff_ffff_ffff_e000, 0x2000, FlushByPage: false));
+
+    // Sv39 1G pages are root entries: a region of them crosses root slots, and the second slot is borrowed.
+    [Fact]
+    public void Regression_Sv39_2ops_ba5ad398() => Replay.Run(TableKind.Sv39,
+        new CopyFromOp(0x8000_0000, 0x1000, CopySource.Peer),
+        new MapRegionOp(0x4000_0000, 0x8000_0000, 0x8000_1000, MappingFlags.Read, AllowHuge: true, FlushByPage: false, Scramble: 0, Contiguous: false));
 }

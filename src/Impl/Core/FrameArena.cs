@@ -41,7 +41,7 @@ public sealed class FrameArena : IDisposable
     private int _inUseCount;
     private int _exposedFrames;       // no frame at or above this index was handed out or reached through FramePointer since creation or Reset
     private int _peakInUse;
-    private long _totalAllocated, _totalFreed, _failedAllocations;
+    private long _totalFreed, _failedAllocations; // frames handed out in all: _totalFreed + _inUseCount (one atomic less per allocation)
 
     /// <summary>Creates an arena of <paramref name="frameCount"/> zeroed frames starting at <paramref name="basePaddr"/>;
     /// with <paramref name="prefault"/>, every page is touched now.</summary>
@@ -85,8 +85,9 @@ public sealed class FrameArena : IDisposable
     /// <summary>The number of frames.</summary>
     public int FrameCount { get; }
 
-    /// <summary>Frames handed out so far (a running total).</summary>
-    public long TotalAllocated => Volatile.Read(ref _totalAllocated);
+    /// <summary>Frames handed out so far (a running total): <see cref="TotalFreed"/> + <see cref="InUse"/>, exact when no
+    /// allocation or free runs at the same time.</summary>
+    public long TotalAllocated => Volatile.Read(ref _totalFreed) + Volatile.Read(ref _inUseCount);
 
     /// <summary>Frames given back so far (a running total).</summary>
     public long TotalFreed => Volatile.Read(ref _totalFreed);
@@ -129,6 +130,7 @@ public sealed class FrameArena : IDisposable
 
     /// <summary>Takes the lowest free frame (its content is whatever was left in it); false when none is free.</summary>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per frame: without it, a short run's first frames go through unoptimized code
     public bool TryAllocFrame(out PhysAddr paddr)
     {
         ThrowIfDisposed();
@@ -149,7 +151,6 @@ public sealed class FrameArena : IDisposable
                     {
                         int index = w * 64 + bit;
                         int inUse = Interlocked.Increment(ref _inUseCount);
-                        Interlocked.Increment(ref _totalAllocated);
                         RaisePeak(inUse);
                         RaiseExposed(index);
                         paddr = BasePaddr + (ulong)index * FrameSize;
@@ -170,6 +171,7 @@ public sealed class FrameArena : IDisposable
     /// <summary>Gives back a frame from <see cref="TryAllocFrame"/>.</summary>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     /// <exception cref="InvalidOperationException">The frame is outside the arena, unaligned, or not in use (a double free).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per frame: without it, a short run's first frames go through unoptimized code
     public void FreeFrame(PhysAddr paddr)
     {
         ThrowIfDisposed();
@@ -183,6 +185,109 @@ public sealed class FrameArena : IDisposable
         LowerHint(w);
         Interlocked.Decrement(ref _inUseCount);
         Interlocked.Increment(ref _totalFreed);
+    }
+
+    /// <summary>
+    /// Gives back every frame of <paramref name="frames"/>: the same as <see cref="FreeFrame"/> for each in order, for a
+    /// few instructions a frame. The disposal check is made once; each frame's range and alignment are one compare; the
+    /// frames in a row that share a word of the in-use bitmap (64 frames, as tables allocated together do) are cleared
+    /// by one compare-and-swap that happens only if every one of their bits is set and no frame is among them twice, so
+    /// a double free is still caught before anything of that word changes.
+    /// </summary>
+    /// <remarks>On a bad frame (outside the arena, unaligned, not in use, or twice in <paramref name="frames"/>) it throws
+    /// as <see cref="FreeFrame"/> does, having freed exactly the frames before it, and the counters say so.</remarks>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed (nothing is freed).</exception>
+    /// <exception cref="InvalidOperationException">A frame is outside the arena, unaligned, or not in use (a double free).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per batch: skip the unoptimized first tier
+    public void FreeFrames(ReadOnlySpan<PhysAddr> frames)
+    {
+        ulong limit = Volatile.Read(ref _limit);
+        if (limit == 0) ThrowHelper.Disposed(nameof(FrameArena));
+        ulong first = BasePaddr.Value, count = limit / FrameSize;
+        int freed = 0, lowestWord = int.MaxValue;
+        try
+        {
+            for (int i = 0; i < frames.Length;)
+            {
+                int end = RunEnd(frames, i, first, count, out int word, out ulong bits);
+                if (end == i)
+                {
+                    FreeFrame(frames[i++]); // outside or unaligned: throws, naming what is wrong
+                    continue;
+                }
+                if (BitOperations.PopCount(bits) == end - i) freed += ClearRun(frames, i, end, word, bits, ref lowestWord);
+                else FreeEach(frames, i, end); // a frame twice in the run: the error names it, the frames before it are freed
+                i = end;
+            }
+        }
+        finally
+        {
+            if (freed != 0)
+            {
+                LowerHint(lowestWord);
+                Interlocked.Add(ref _inUseCount, -freed);
+                Interlocked.Add(ref _totalFreed, freed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The run of frames from <paramref name="start"/> on that lie in one word of the in-use bitmap, inside the arena
+    /// (<paramref name="count"/> frames from <paramref name="first"/>) and frame-aligned. Returns where the run ends
+    /// (<paramref name="start"/> itself when that frame is outside or unaligned), with the word and the bits of the run's
+    /// frames (fewer bits than frames when a frame is in the run twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the loop of every batch free: skip the unoptimized first tier
+    private static int RunEnd(ReadOnlySpan<PhysAddr> frames, int start, ulong first, ulong count, out int word, out ulong bits)
+    {
+        // The frame's index, rotated so that an unaligned address has its low bits on top: one compare checks both the
+        // range (an address below the base wraps to a large number too) and the alignment.
+        word = 0;
+        bits = 0;
+        ulong index = BitOperations.RotateRight(frames[start].Value - first, 12);
+        if (index >= count) return start;
+        ulong run = 0, w = index >> 6;
+        int i = start;
+        while (true)
+        {
+            run |= 1UL << (int)index;
+            if (++i == frames.Length) break;
+            index = BitOperations.RotateRight(frames[i].Value - first, 12);
+            if (index >= count || index >> 6 != w) break;
+        }
+        word = (int)w;
+        bits = run;
+        return i;
+    }
+
+    /// <summary>
+    /// Clears <paramref name="bits"/> (the frames <c>[start, end)</c> of <paramref name="frames"/>) in word
+    /// <paramref name="word"/> of the in-use bitmap, if every one of them is set; the number of frames freed. If one is
+    /// not, frees the run frame by frame, so that the error names the first frame not in use and those before it are freed.
+    /// </summary>
+    private int ClearRun(ReadOnlySpan<PhysAddr> frames, int start, int end, int word, ulong bits, ref int lowestWord)
+    {
+        ref ulong slot = ref _inUse[word];
+        ulong seen = Volatile.Read(ref slot);
+        while ((seen & bits) == bits)
+        {
+            ulong before = Interlocked.CompareExchange(ref slot, seen & ~bits, seen);
+            if (before == seen)
+            {
+                lowestWord = Math.Min(lowestWord, word);
+                return BitOperations.PopCount(bits);
+            }
+            // Stryker disable once Statement : reached only when another thread changes the word between the read and the swap
+            seen = before; // another thread changed other frames of this word: try again
+        }
+        FreeEach(frames, start, end); // throws at the first frame not in use
+        return 0; // (only after a racing change) every frame went through FreeFrame, which counted it
+    }
+
+    /// <summary>Frees the frames <c>[start, end)</c> one by one (<see cref="FreeFrame"/> counts each, and throws at a bad one).</summary>
+    private void FreeEach(ReadOnlySpan<PhysAddr> frames, int start, int end)
+    {
+        for (int i = start; i < end; i++) FreeFrame(frames[i]);
     }
 
     /// <summary>Whether the frame at <paramref name="paddr"/> is currently handed out (false outside the arena).</summary>
@@ -238,7 +343,6 @@ public sealed class FrameArena : IDisposable
         _exposedFrames = 0;
         _hint = 0;
         _peakInUse = 0;
-        _totalAllocated = 0;
         _totalFreed = 0;
         _failedAllocations = 0;
     }
@@ -343,6 +447,23 @@ public readonly struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
     /// <exception cref="InvalidOperationException">No arena, or a bad free (see <see cref="FrameArena.FreeFrame"/>).</exception>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public void DeallocFrame(PhysAddr paddr) => Arena.FreeFrame(paddr);
+
+    /// <summary>
+    /// Gives the frames back to the arena at once (<see cref="FrameArena.FreeFrames"/>) when <typeparamref name="TSelf"/>
+    /// is <see cref="ArenaHandler"/>, as it is when a table calls it; for any other handler type, frame by frame through
+    /// that handler's <see cref="IPagingHandler.DeallocFrame"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No arena, or a bad free (see <see cref="FrameArena.FreeFrames"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    static void IPagingHandler.DeallocFrames<TSelf>(ref TSelf handler, ReadOnlySpan<PhysAddr> frames)
+    {
+        if (typeof(TSelf) == typeof(ArenaHandler))
+        {
+            Unsafe.As<TSelf, ArenaHandler>(ref handler).Arena.FreeFrames(frames);
+            return;
+        }
+        foreach (PhysAddr frame in frames) handler.DeallocFrame(frame);
+    }
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>

@@ -14,6 +14,24 @@ public interface IPagingHandler
     void DeallocFrame(PhysAddr paddr);
 
     /// <summary>
+    /// Returns every frame of <paramref name="frames"/>, in order, to <paramref name="handler"/>: what
+    /// <see cref="DeallocFrame"/> for each would do. A table gives back its frames this way when it frees a whole subtree
+    /// (<c>Dispose</c>, reclamation), calling <c>THandler.DeallocFrames(ref handler, frames)</c>, so
+    /// <typeparamref name="TSelf"/> is the implementing type itself.
+    /// </summary>
+    /// <remarks>
+    /// The default calls <see cref="DeallocFrame"/> once per frame. A handler that can give back many frames for less
+    /// implements it (as <see cref="ArenaHandler"/> does). It is a static member taking the handler by reference, not an
+    /// instance one, because a default instance method called on a struct boxes the struct; this way a struct handler
+    /// used as a generic argument is called directly, with or without its own implementation.
+    /// </remarks>
+    /// <typeparam name="TSelf">The handler type (the implementing type).</typeparam>
+    static virtual void DeallocFrames<TSelf>(ref TSelf handler, ReadOnlySpan<PhysAddr> frames) where TSelf : struct, IPagingHandler
+    {
+        foreach (PhysAddr frame in frames) handler.DeallocFrame(frame);
+    }
+
+    /// <summary>
     /// The host pointer to the first byte of the 4 KiB frame at <paramref name="paddr"/>.
     /// Implementations must refuse (throw) addresses they do not own rather than return a stray pointer,
     /// and must throw <see cref="ObjectDisposedException"/> once <see cref="IsMemoryReleased"/> is true.

@@ -18,7 +18,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     private unsafe void Reclaim(ulong va, ulong size, bool rangeIsClear)
     {
         if (size == 0) return;
-        ulong* pending = stackalloc ulong[ReclaimBatch];
+        PhysAddr* pending = stackalloc PhysAddr[ReclaimBatch];
         int count = 0;
         // The walk below counts table positions from 0 (the root covers [0, 2^VaMaxBits)), so an upper-half address
         // loses its sign extension here; with it, the range would seem to run past every root slot above its own.
@@ -29,8 +29,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
 
     /// <summary>Reclaims below the entries of <paramref name="table"/> (at <paramref name="level"/>, first byte
     /// <paramref name="tableVa"/>) that <c>[first, last]</c> touches; true when the table holds no entry afterwards.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per table of the range, each a loop: skip the unoptimized first tier
     private unsafe bool ReclaimTable(TPte* table, int level, ulong tableVa, ulong first, ulong last, bool rangeIsClear,
-        ulong* pending, ref int count)
+        PhysAddr* pending, ref int count)
     {
         int shift = Shift(level);
         ulong span = SizeAt(level);
@@ -58,7 +59,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
                 FreePending(pending, count);
                 count = 0;
             }
-            pending[count++] = child.Value;
+            pending[count++] = child;
         }
         if (covered) return true;
         for (int i = 0; i < EntryCount; i++)
@@ -69,10 +70,10 @@ public partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>Clear, invalidate, free: the entries that pointed at the pending tables are already cleared.</summary>
-    private unsafe void FreePending(ulong* pending, int count)
+    private unsafe void FreePending(PhysAddr* pending, int count)
     {
         if (count == 0) return;
         if (Live) TMeta.FlushTlb(null);
-        for (int i = 0; i < count; i++) _handler.DeallocFrame(new PhysAddr(pending[i]));
+        THandler.DeallocFrames(ref _handler, new ReadOnlySpan<PhysAddr>(pending, count));
     }
 }

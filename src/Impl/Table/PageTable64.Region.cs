@@ -34,6 +34,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <exception cref="ArgumentNullException"><paramref name="getPaddr"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the callback disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, Func<VirtAddr, PhysAddr> getPaddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
     {
@@ -46,6 +47,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// Maps <c>[vaddr, vaddr + size)</c> to the contiguous physical range starting at <paramref name="paddr"/>.
     /// Same rules as the callback form, without a call per page.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, PhysAddr paddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
     {
@@ -60,6 +62,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// </summary>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the source disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
     {
@@ -82,80 +85,101 @@ public partial class PageTable64<TMeta, TPte, THandler>
         }
     }
 
+    /// <summary>
+    /// The cursor: each run of pages of one size that lie in one table costs one descent from the root (<c>MapLeaf</c>,
+    /// which creates the tables on the way), then a tight loop in that table (<see cref="FillRun"/>). A run ends at the
+    /// table's end, at the end of the region, where the next page needs another size, or at anything but an empty entry;
+    /// the next step then goes through the descent again, which applies every rule of <c>Map</c> (the frame already asked
+    /// for is kept: the source is asked once per page).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private unsafe PagingResult<TlbFlushAll<TMeta>> MapRegionCore<TSource>(ulong va, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
     {
+        if (size == 0) return default(TlbFlushAll<TMeta>);
         PagingError error = 0;
         var flusher = new PageFlusher(flushTlbByPage);
-        // A 4K leaf with the flags and no address: each page is this with its frame set (SetPaddr keeps the rest).
-        TPte template = TPte.NewPage(default, flags, false);
-        ulong cur = va, rest = size;
+        ulong mapped = 0; // bytes from va on that this call has mapped
         try
         {
-            while (rest != 0)
+            ulong pa = NextPaddr(ref source, va);
+            while (true)
             {
-                ulong pa = NextPaddr(ref source, cur);
-                ulong step;
-                int level;
-                if (allowHuge && rest >= Size1G && ((cur | pa) & (Size1G - 1)) == 0)
-                {
-                    step = Size1G;
-                    level = LeafLevel - 2;
-                }
-                else if (allowHuge && rest >= Size2M && ((cur | pa) & (Size2M - 1)) == 0)
-                {
-                    step = Size2M;
-                    level = LeafLevel - 1;
-                }
-                else
-                {
-                    step = FrameArena.FrameSize;
-                    level = LeafLevel;
-                }
+                ulong cur = va + mapped, rest = size - mapped; // cur may wrap to 0 after the last page of the address space
+                int level = LeafLevel;
+                if (allowHuge && rest >= Size1G && ((cur | pa) & (Size1G - 1)) == 0) level = LeafLevel - 2;
+                else if (allowHuge && rest >= Size2M && ((cur | pa) & (Size2M - 1)) == 0) level = LeafLevel - 1;
                 error = FrameError(pa);
                 if (error != 0) break;
                 if (IsBorrowedAddress(cur)) { error = PagingError.BorrowedEntry; break; }
                 error = MapLeaf(cur, pa, level, flags, out TPte* table);
                 if (error != 0) break;
                 flusher.Page(cur);
-                TPte* e = table + Index(cur, level) + 1;
-                cur += step; // may wrap to 0 after the last page of the address space
-                rest -= step;
-                if (level != LeafLevel) continue;
+                ulong step = SizeAt(level);
+                mapped += step;
+                if (mapped == size) break;
+                pa = NextPaddr(ref source, cur + step);
+                if (level == 0) continue; // root entries lie in different root slots (borrowed or not): one descent each
 
-                // Stay in this last-level table while the region does. Inside it no address is 2M-aligned (no huge
-                // step) and all lie in the same root slot (no borrowed slot), so only the frame and the entry are checked.
-                for (TPte* end = table + EntryCount; rest != 0 && e != end; e++)
-                {
-                    pa = NextPaddr(ref source, cur);
-                    error = FrameError(pa);
-                    if (error != 0) break;
-                    if (!e->IsUnused) { error = PagingError.AlreadyMapped; break; }
-                    TPte entry = template;
-                    entry.SetPaddr(new PhysAddr(pa));
-                    Write(e, entry);
-                    flusher.Page(cur);
-                    cur += FrameArena.FrameSize;
-                    rest -= FrameArena.FrameSize;
-                }
-                if (error != 0) break;
+                // Each leaf of the run is this template with its frame set (SetPaddr keeps every other bit).
+                TPte template = TPte.NewPage(default, flags, level != LeafLevel);
+                FillRun(table + Index(cur, level) + 1, table + EntryCount, cur + step, size - mapped, step, template,
+                    ref pa, ref source, ref flusher, ref mapped);
+                if (mapped == size) break;
             }
         }
         catch
         {
             // The source (or the memory behind the handler) threw: take back the pages mapped so far, then let it go on.
-            UndoMapRegion(va, size - rest, size);
+            UndoMapRegion(va, mapped, size);
             throw;
         }
 
         if (error != 0)
         {
-            UndoMapRegion(va, size - rest, size);
+            UndoMapRegion(va, mapped, size);
             return error;
         }
         flusher.Finish();
         return default(TlbFlushAll<TMeta>);
+    }
+
+    /// <summary>
+    /// The loop of the cursor: writes leaves of <paramref name="step"/> bytes into the entries from <paramref name="e"/>
+    /// up to <paramref name="end"/> (the end of their table), for the pages from <paramref name="cur"/> on, the first of
+    /// which has the frame <paramref name="pa"/>, while the <paramref name="rest"/> of the region lasts and each frame and
+    /// entry suit a leaf here: a frame aligned to the step and inside the physical width, and an empty entry. The table is
+    /// below the root, so all its pages lie in one root slot (no borrowed slot on the way), and inside it no page is
+    /// aligned to the next larger size (no larger step): nothing else can change.
+    /// <paramref name="mapped"/> grows by every leaf written, also when the source throws; on return <paramref name="pa"/>
+    /// is the frame of the first page not written if the region goes on. Kept apart from the caller's exception handler,
+    /// so that the loop's counters stay in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
+    private unsafe void FillRun<TSource>(TPte* e, TPte* end, ulong cur, ulong rest, ulong step, TPte template,
+        ref ulong pa, ref TSource source, ref PageFlusher flusher, ref ulong mapped) where TSource : struct, IPaddrSource
+    {
+        ulong frame = pa, start = mapped, written = 0;
+        for (; e != end; e++)
+        {
+            // Stryker disable once Equality : ending a run early only sends the next page through the descent, which maps it the same way
+            if (rest < step) break;
+            // Stryker disable once Bitwise : the same (a frame that fits, sent through the descent); the mutants that keep a bad frame here are killed
+            if (((frame & (step - 1)) | (frame >> TMeta.PaMaxBits)) != 0) break;
+            if (!e->IsUnused) break;
+            TPte entry = template;
+            entry.SetPaddr(new PhysAddr(frame));
+            Write(e, entry);
+            flusher.Page(cur);
+            written += step;
+            mapped = start + written;
+            rest -= step;
+            if (rest == 0) break;
+            cur += step;
+            // The contiguous source runs no code: its next frame is this one plus the step.
+            frame = typeof(TSource) == typeof(ContiguousSource) ? frame + step : NextPaddr(ref source, cur);
+        }
+        pa = frame;
     }
 
     /// <summary>The frame of the page at <paramref name="va"/>; after caller code ran, checks that the memory is still there.</summary>
@@ -227,6 +251,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     }
 
     /// <summary>Checks a region's start, alignment, overflow and end; 0 when the region is acceptable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // a few compares: a call would cost as much
     private static PagingError CheckRegion(ulong va, ulong size)
     {
         if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
