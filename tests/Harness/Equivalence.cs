@@ -12,16 +12,18 @@ public sealed class RunStats
     private readonly Dictionary<(OpKind Kind, string Result), long> _byOutcome = [];
     private readonly Dictionary<string, long> _byAddressClass = new(StringComparer.Ordinal);
 
-    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A copy.</summary>
+    /// <summary>Operations counted by operation kind and result (<see cref="Coverage.ResultOf"/>: "Ok", a PROT_NONE kind of
+    /// success, or the error's name). A copy.</summary>
     public Dictionary<(OpKind Kind, string Result), long> ByOutcome => new(_byOutcome);
 
     /// <summary>Operations counted by the class of their address. A copy.</summary>
     public Dictionary<string, long> ByAddressClass => new(_byAddressClass, StringComparer.Ordinal);
 
-    public void Add(TableKind table, PageOp op, Outcome outcome)
+    /// <summary>Counts one operation; <paramref name="before"/> is the model's mapping at the operation's address before it ran.</summary>
+    public void Add(TableKind table, PageOp op, Outcome outcome, ModelMapping? before)
     {
         Ops++;
-        var key = (op.Kind, outcome.Error ?? "Ok");
+        var key = (op.Kind, Coverage.ResultOf(op, outcome, before?.Flags));
         _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + 1;
         string cls = Coverage.AddressClass(table, op.Address);
         _byAddressClass[cls] = _byAddressClass.GetValueOrDefault(cls) + 1;
@@ -164,16 +166,17 @@ public static class Equivalence
             {
                 var op = ops[step];
                 done.Add(op);
+                var before = model.Translate(op.Address);
                 var implOut = impl.Apply(op, peer, foreign);
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
                     // The model is not stepped, so its state is still the state before this step.
-                    stats.Add(kind, op, implOut);
+                    stats.Add(kind, op, implOut, before);
                     CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
-                stats.Add(kind, op, implOut);
+                stats.Add(kind, op, implOut, before);
                 if (implOut != modelOut)
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)

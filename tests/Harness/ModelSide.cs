@@ -53,7 +53,11 @@ public static class ModelSide
         var model = new ReferenceModel(Tables.ModelArch(kind));
         var peer = new ReferenceModel(Tables.ModelArch(kind));
         foreach (var op in Equivalence.PeerSetup(kind)) Apply(peer, op, peer);
-        foreach (var op in ops) stats.Add(kind, op, Apply(model, op, peer));
+        foreach (var op in ops)
+        {
+            var before = model.Translate(op.Address);
+            stats.Add(kind, op, Apply(model, op, peer), before);
+        }
         return stats;
     }
 
