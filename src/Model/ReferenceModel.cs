@@ -40,15 +40,6 @@ public sealed class ReferenceModel
     /// <summary>Every mapping, sorted by <see cref="ModelMapping.Va"/> as an unsigned number. A fresh list.</summary>
     public IReadOnlyList<ModelMapping> Mappings => _mappings.Values.OrderBy(m => m.Va).ToList();
 
-    /// <summary>The number of mappings (the count of <see cref="Mappings"/>, without making the list).</summary>
-    public int MappingCount => _mappings.Count;
-
-    /// <summary>The mapping that starts exactly at <paramref name="va"/>, looked up without making a list.</summary>
-    /// <param name="va">The mapping's first virtual byte.</param>
-    /// <param name="mapping">The mapping, or <c>default</c> when none starts there.</param>
-    /// <returns>Whether a mapping starts at <paramref name="va"/>.</returns>
-    public bool TryGetMapping(ulong va, out ModelMapping mapping) => _mappings.TryGetValue(va, out mapping);
-
     /// <summary>The borrowed root slots. A fresh set.</summary>
     public IReadOnlySet<int> BorrowedSlots => new HashSet<int>(_borrowed);
 

@@ -248,7 +248,8 @@ public static class Campaign
                     crash = e;
                     Interlocked.Exchange(ref stop, 1);
                 }
-            }) { IsBackground = true, Name = $"campaign worker {w}" };
+            })
+            { IsBackground = true, Name = $"campaign worker {w}" };
             threads[w].Start();
         }
 

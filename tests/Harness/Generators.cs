@@ -225,24 +225,37 @@ public static class Generators
 
         // A page larger than the focus size is mostly placed aligned (pool addresses are aligned to the focus size
         // only), so that huge pages also appear, and collide, when the focus is 4K.
-        var map = from v in va from pa1 in pa from size in c.Size from f in Flags from align in c.AlignLarger
+        var map = from v in va
+                  from pa1 in pa
+                  from size in c.Size
+                  from f in Flags
+                  from align in c.AlignLarger
                   let mask = align && (ulong)size > c.Focus ? ~((ulong)size - 1) : ulong.MaxValue
                   select (PageOp)new MapOp(v & mask, pa1 & mask, size, f);
         var unmap = va.Select(v => (PageOp)new UnmapOp(v));
-        var query = from v in va from off in c.QueryOffset
+        var query = from v in va
+                    from off in c.QueryOffset
                     select (PageOp)new QueryOp(unchecked(v + off));
         var protect = from v in va from f in Flags select (PageOp)new ProtectOp(v, f);
         var remap = from v in va from pa1 in pa from f in Flags select (PageOp)new RemapOp(v, pa1, f);
         var mapRegion =
-            from v in va from pa1 in pa from size in c.RegionSize from f in Flags
+            from v in va
+            from pa1 in pa
+            from size in c.RegionSize
+            from f in Flags
             from allowHuge in c.AllowHuge
             from flush in c.Flush
             from scramble in c.Scramble
             from contiguous in c.Contiguous
             select (PageOp)Bounded(new MapRegionOp(v, pa1, size, f, allowHuge, flush, scramble, contiguous && scramble == 0));
-        var unmapRegion = from v in va from size in c.RegionSize from flush in c.Flush
+        var unmapRegion = from v in va
+                          from size in c.RegionSize
+                          from flush in c.Flush
                           select (PageOp)new UnmapRegionOp(v, size, flush);
-        var protectRegion = from v in va from size in c.RegionSize from f in Flags from flush in c.Flush
+        var protectRegion = from v in va
+                            from size in c.RegionSize
+                            from f in Flags
+                            from flush in c.Flush
                             select (PageOp)new ProtectRegionOp(v, size, f, flush);
         var copyFrom = from v in va
                        from size in c.CopySize

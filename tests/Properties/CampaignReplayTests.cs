@@ -44,7 +44,7 @@ public struct HugeForgetsExecuteX64Pte : IGenericPte<HugeForgetsExecuteX64Pte>
 
 public sealed class CampaignReplayTests
 {
-    private static IImplTable Faulty(TableKind kind, FrameArena arena) => ImplTable<X64PagingMetaData, HugeForgetsExecuteX64Pte>.Create(arena, kind);
+    internal static IImplTable Faulty(TableKind kind, FrameArena arena) => ImplTable<X64PagingMetaData, HugeForgetsExecuteX64Pte>.Create(arena, kind);
 
     /// <summary>
     /// A fault planted in a test-only variant is found by the campaign (two workers); the printed replay command, parsed

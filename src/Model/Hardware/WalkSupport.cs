@@ -53,10 +53,6 @@ internal static class WalkSupport
         }
     }
 
-    /// <summary>Reads entry <paramref name="index"/> of the table at <paramref name="table"/>.</summary>
-    public static bool TryReadEntry(IPhysicalMemory memory, ulong table, ulong index, out ulong entry) =>
-        memory.TryRead64(table + index * 8, out entry);
-
     /// <summary>The fault for an entry whose memory does not answer.</summary>
     public static WalkResult BusError(int level, ulong table, ulong index, string what) =>
         WalkResult.Faulted(level, $"{what}: no memory at 0x{table + index * 8:x}");
