@@ -375,3 +375,42 @@ public sealed class CursorTests
         Assert.True(pt.Query(new VirtAddr(va + 10 * 0x1000)).IsOk);
     }
 }
+
+/// <summary>
+/// Unmap gives back emptied tables by visiting only the tables on the unmapped page's path, in either canonical half:
+/// the lookups do not grow with the number of other tables (an upper-half address once made the reclaim walk every
+/// table above it).
+/// </summary>
+public sealed class ReclaimPathTests
+{
+    private static long UnmapLookups<TMeta, TPte>(ulong va, ulong stride)
+        where TMeta : struct, IPagingMetaData where TPte : unmanaged, IGenericPte<TPte>
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 256);
+        var lookups = new StrongBox<long>();
+        using var pt = PageTable64<TMeta, TPte, CountingHandler>.TryCreate(new CountingHandler(arena, lookups)).Value;
+        // Sixteen pages 1 GiB apart from va upward: each in tables of its own below the top two levels.
+        for (ulong i = 0; i < 16; i++)
+            Assert.True(pt.Map(new VirtAddr(va + i * stride), new PhysAddr(0x1000), PageSize.Size4K, MappingFlags.Read).IsOk);
+        int held = arena.InUse;
+        lookups.Value = 0;
+        Assert.True(pt.Unmap(new VirtAddr(va)).IsOk);
+        Assert.Equal(held - 2, arena.InUse); // its 4K table and its 2M-level table go; the rest stays
+        return lookups.Value;
+    }
+
+    [Fact]
+    public void UnmapVisitsOnlyThePathInBothHalves()
+    {
+        const ulong G = 0x4000_0000;
+        foreach (ulong va in new[] { 0x10_0000_0000UL, 0xffff_8010_0000_0000UL })
+        {
+            Assert.InRange(UnmapLookups<X64PagingMetaData, X64Pte>(va, G), 1, 12);
+            Assert.InRange(UnmapLookups<A64PagingMetaData, A64Pte>(va, G), 1, 12);
+            Assert.InRange(UnmapLookups<Sv48PagingMetaData, RiscVPte>(va, G), 1, 12);
+            Assert.InRange(UnmapLookups<La64PagingMetaData, La64Pte>(va, G), 1, 12);
+        }
+        foreach (ulong va in new[] { 0x10_0000_0000UL, 0xffff_ffd0_0000_0000UL })
+            Assert.InRange(UnmapLookups<Sv39PagingMetaData, RiscVPte>(va, G), 1, 12);
+    }
+}

@@ -20,7 +20,10 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (size == 0) return;
         ulong* pending = stackalloc ulong[ReclaimBatch];
         int count = 0;
-        ReclaimTable(Root(), 0, 0, va, va + (size - 1), rangeIsClear, pending, ref count);
+        // The walk below counts table positions from 0 (the root covers [0, 2^VaMaxBits)), so an upper-half address
+        // loses its sign extension here; with it, the range would seem to run past every root slot above its own.
+        ulong width = (1UL << TMeta.VaMaxBits) - 1;
+        ReclaimTable(Root(), 0, 0, va & width, (va + (size - 1)) & width, rangeIsClear, pending, ref count);
         FreePending(pending, count);
     }
 
