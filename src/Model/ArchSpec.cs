@@ -21,7 +21,7 @@ public sealed class ArchSpec
         _effective = effective;
     }
 
-    /// <summary>x86_64, 4 levels: 48-bit VA, 52-bit PA. Read is always implied; Device drops Uncached.</summary>
+    /// <summary>x86_64, 4 levels: 48-bit VA, 52-bit PA. Read is implied where any access is granted; Device drops Uncached.</summary>
     public static readonly ArchSpec X64 = new(
         "X64", levels: 4, vaBits: 48, paBits: 52, f => DeviceDropsUncached(f | ModelFlags.Read));
 
@@ -79,10 +79,14 @@ public sealed class ArchSpec
         return inLowHalf || inHighHalf;
     }
 
-    /// <summary>The flags a mapping made with <paramref name="flags"/> reports: what the format can express.</summary>
+    /// <summary>
+    /// The flags a mapping made with <paramref name="flags"/> reports: what the format can express. A PROT_NONE mapping
+    /// (no Read, Write or Execute) grants nothing on any format and reports exactly the flags given; x86's implied Read
+    /// applies only to mappings that grant access.
+    /// </summary>
     /// <param name="flags">The flags as given.</param>
     /// <returns>The effective flags.</returns>
-    public ModelFlags Effective(ModelFlags flags) => _effective(flags);
+    public ModelFlags Effective(ModelFlags flags) => flags.IsProtNone() ? flags : _effective(flags);
 
     /// <summary>The index of the root entry that covers <paramref name="va"/>: (va &gt;&gt; (12 + 9*(L-1))) &amp; 511.</summary>
     /// <param name="va">The virtual address.</param>

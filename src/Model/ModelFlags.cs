@@ -7,10 +7,10 @@ namespace PageTableModel;
 [Flags]
 public enum ModelFlags : byte
 {
-    /// <summary>No flag. Not a valid set of flags for any operation (Read is required).</summary>
+    /// <summary>No access. Alone, or with User, Device or Uncached only, the flags of a PROT_NONE mapping.</summary>
     None = 0,
 
-    /// <summary>The memory can be read. Every valid set of flags contains it.</summary>
+    /// <summary>The memory can be read. Every valid set of flags that grants any access contains it.</summary>
     Read = 1,
 
     /// <summary>The memory can be written.</summary>
@@ -27,6 +27,32 @@ public enum ModelFlags : byte
 
     /// <summary>The memory is normal memory that is not cached.</summary>
     Uncached = 32,
+}
+
+/// <summary>What the model says about a set of flags.</summary>
+public static class ModelFlagRules
+{
+    /// <summary>The six defined flags.</summary>
+    public const ModelFlags Defined = ModelFlags.Read | ModelFlags.Write | ModelFlags.Execute
+        | ModelFlags.User | ModelFlags.Device | ModelFlags.Uncached;
+
+    /// <summary>
+    /// Whether the flags grant no access: none of Read, Write, Execute (a PROT_NONE mapping: every access faults, and
+    /// the mapping keeps the other flags as given).
+    /// </summary>
+    /// <param name="flags">The flags.</param>
+    /// <returns>True when neither Read, nor Write, nor Execute is set.</returns>
+    public static bool IsProtNone(this ModelFlags flags) =>
+        !flags.HasFlag(ModelFlags.Read) && !flags.HasFlag(ModelFlags.Write) && !flags.HasFlag(ModelFlags.Execute);
+
+    /// <summary>
+    /// Whether the flags may be given to an operation: no bit outside the six defined ones, and either Read or no
+    /// access at all (PROT_NONE). Write or Execute without Read is refused on every architecture.
+    /// </summary>
+    /// <param name="flags">The flags.</param>
+    /// <returns>True when valid.</returns>
+    public static bool IsValid(this ModelFlags flags) =>
+        (flags & ~Defined) == 0 && (flags.HasFlag(ModelFlags.Read) || flags.IsProtNone());
 }
 
 /// <summary>The errors an operation can report, one for one with semantics.md.</summary>
@@ -56,7 +82,7 @@ public enum ModelError
     /// <summary>A range would end beyond 2^64.</summary>
     RangeOverflow,
 
-    /// <summary>The flags lack Read or have a bit outside the six defined ones.</summary>
+    /// <summary>The flags hold Write or Execute without Read, or a bit outside the six defined ones.</summary>
     InvalidFlags,
 
     /// <summary>The root slot was borrowed by <c>CopyFrom</c> and cannot be changed through this table.</summary>

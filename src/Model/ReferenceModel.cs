@@ -684,13 +684,8 @@ public sealed class ReferenceModel
         return size <= limit && pa <= limit - size;
     }
 
-    /// <summary>Valid flags contain Read and no bit outside the six defined ones.</summary>
-    private static bool IsValid(ModelFlags flags)
-    {
-        const ModelFlags defined = ModelFlags.Read | ModelFlags.Write | ModelFlags.Execute
-            | ModelFlags.User | ModelFlags.Device | ModelFlags.Uncached;
-        return flags.HasFlag(ModelFlags.Read) && (flags & ~defined) == 0;
-    }
+    /// <summary>Valid flags: Read, or no access at all (PROT_NONE), and no bit outside the six defined ones.</summary>
+    private static bool IsValid(ModelFlags flags) => flags.IsValid();
 
     /// <summary>Whether <paramref name="va"/> is in the high half (bit 63 set).</summary>
     private static bool IsHighHalf(ulong va) => va >= 1UL << 63;

@@ -279,9 +279,9 @@ public sealed class CheckPlan
         TableKind.La64 => (LoongArchEstat(access, privilege, va, m), va),
         // vector << 32 | error code (docs section 4). A non-canonical address is #GP(0) with no address (Intel SDM
         // Vol. 3A §3.3.7.1); otherwise #PF with CR2 = the address and the error code of §4.7: P (a present
-        // translation refused), W/R, U/S, I/D (a fetch: EFER.NXE = 1).
+        // translation refused; a PROT_NONE leaf is not present), W/R, U/S, I/D (a fetch: EFER.NXE = 1).
         TableKind.X64 when !IsCanonical48(va) => (13UL << 32, 0),
-        TableKind.X64 => (14UL << 32 | (m is not null ? 1UL : 0) | (access == Access.Write ? 2UL : 0)
+        TableKind.X64 => (14UL << 32 | (m is { } present && !present.Flags.IsProtNone() ? 1UL : 0) | (access == Access.Write ? 2UL : 0)
                           | (privilege == Privilege.User ? 4UL : 0) | (access == Access.Execute ? 0x10UL : 0), va),
         _ => (null, null),
     };
@@ -313,13 +313,13 @@ public sealed class CheckPlan
     /// LoongArch's ESTAT for an access the model refuses (Ecode in bits 21:16, EsubCode in bits 30:22; LoongArch
     /// Reference Manual Vol. 1 §7.4.6), in the order the walker and the kernel check (docs/hardware-checks.md
     /// section 9): address error (ADEF for a fetch, ADEM otherwise; QEMU 7.2 looks at bits 63:48 only), no valid
-    /// entry (PIL / PIS / PIF), privilege (PPI), then NX on a fetch (PNX) or D = 0 on a store (PME).
+    /// entry, PROT_NONE leaves included (PIL / PIS / PIF), privilege (PPI), then NX on a fetch (PNX) or D = 0 on a store (PME).
     /// </summary>
     private static ulong LoongArchEstat(Access access, Privilege privilege, ulong va, ModelMapping? m)
     {
         ulong top = va >> 48;
         if (top != 0 && top != 0xffff) return 8UL << 16 | (access == Access.Execute ? 0UL : 1UL) << 22;
-        if (m is not { } mapping) return (access switch { Access.Read => 1UL, Access.Write => 2UL, _ => 3UL }) << 16;
+        if (m is not { } mapping || mapping.Flags.IsProtNone()) return (access switch { Access.Read => 1UL, Access.Write => 2UL, _ => 3UL }) << 16;
         if (privilege == Privilege.User && (mapping.Flags & ModelFlags.User) == 0) return 7UL << 16;
         return (access switch { Access.Write => 4UL, Access.Execute => 6UL, _ => 5UL }) << 16;
     }

@@ -11,7 +11,8 @@ namespace PageTableMultiarch.Hardware;
 /// (PBMT, bits 62:61, = 2), in encode and decode alike. Without Svpbmt (QEMU 7.2's virt CPU) bits 63:54 are reserved
 /// and a leaf with any of them set raises a page fault (Privileged spec, Sv39 PTE format and "Virtual Address
 /// Translation Process" step 3): this is what makes a RISC-V memory type observable on QEMU. The UART's support
-/// mapping keeps the library's encoding, so the kernel can still report.
+/// mapping keeps the library's encoding, so the kernel can still report. PROT_NONE leaves keep the library's encoding
+/// too: they are invalid (no memory type applies), and the library keeps their Device and Uncached in bits 62:61.
 /// </summary>
 public struct PbmtDeviceRv64Pte : IGenericPte<PbmtDeviceRv64Pte>
 {
@@ -22,10 +23,11 @@ public struct PbmtDeviceRv64Pte : IGenericPte<PbmtDeviceRv64Pte>
 
     private static PbmtDeviceRv64Pte Wrap(RiscVPte inner, MappingFlags flags) => new()
     {
-        _inner = RiscVPte.FromBits((flags & MappingFlags.Device) != 0 && inner.Paddr.Value >= DataWindowStart ? inner.Bits | PbmtIo : inner.Bits),
+        _inner = RiscVPte.FromBits((flags & MappingFlags.Device) != 0 && !flags.IsProtNone() && inner.Paddr.Value >= DataWindowStart
+            ? inner.Bits | PbmtIo : inner.Bits),
     };
 
-    private readonly RiscVPte Plain => RiscVPte.FromBits(_inner.Bits & ~Pbmt);
+    private readonly RiscVPte Plain => _inner.IsProtNone ? _inner : RiscVPte.FromBits(_inner.Bits & ~Pbmt);
 
     public static PbmtDeviceRv64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) => Wrap(RiscVPte.NewPage(paddr, flags, isHuge), flags);
 
@@ -39,7 +41,7 @@ public struct PbmtDeviceRv64Pte : IGenericPte<PbmtDeviceRv64Pte>
 
     public void SetPaddr(PhysAddr paddr)
     {
-        ulong pbmt = _inner.Bits & Pbmt;
+        ulong pbmt = _inner.IsProtNone ? 0 : _inner.Bits & Pbmt;
         RiscVPte plain = Plain;
         plain.SetPaddr(paddr);
         _inner = RiscVPte.FromBits(plain.Bits | pbmt);
@@ -57,6 +59,8 @@ public struct PbmtDeviceRv64Pte : IGenericPte<PbmtDeviceRv64Pte>
     public readonly bool IsUnused => _inner.IsUnused;
 
     public readonly bool IsPresent => _inner.IsPresent;
+
+    public readonly bool IsProtNone => _inner.IsProtNone;
 
     public readonly bool IsHuge => _inner.IsHuge;
 

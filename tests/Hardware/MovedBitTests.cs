@@ -8,7 +8,8 @@ namespace PageTableMultiarch.Hardware;
 /// <summary>
 /// Test-only RV64 entry with the User permission moved from U (bit 4) to bit 8 (RSW, ignored by the MMU:
 /// Privileged Architecture, Sv39 PTE format), in encode and decode alike. Impl and the model still agree; the MMU
-/// treats every user page as a supervisor page.
+/// treats every user page as a supervisor page. A PROT_NONE leaf is stored as <see cref="RiscVPte"/> stores it (bit 8 is
+/// its marker there).
 /// </summary>
 public struct MovedUserBitRv64Pte : IGenericPte<MovedUserBitRv64Pte>
 {
@@ -18,8 +19,9 @@ public struct MovedUserBitRv64Pte : IGenericPte<MovedUserBitRv64Pte>
     private static MovedUserBitRv64Pte Wrap(RiscVPte inner, bool user) =>
         new() { _inner = RiscVPte.FromBits(user ? inner.Bits | MovedUser : inner.Bits) };
 
-    public static MovedUserBitRv64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) =>
-        Wrap(RiscVPte.NewPage(paddr, flags & ~MappingFlags.User, isHuge), (flags & MappingFlags.User) != 0);
+    public static MovedUserBitRv64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) => flags.IsProtNone()
+        ? new() { _inner = RiscVPte.NewPage(paddr, flags, isHuge) }
+        : Wrap(RiscVPte.NewPage(paddr, flags & ~MappingFlags.User, isHuge), (flags & MappingFlags.User) != 0);
 
     public static MovedUserBitRv64Pte NewTable(PhysAddr paddr) => new() { _inner = RiscVPte.NewTable(paddr) };
 
@@ -27,13 +29,22 @@ public struct MovedUserBitRv64Pte : IGenericPte<MovedUserBitRv64Pte>
 
     public readonly PhysAddr Paddr => _inner.Paddr;
 
-    public readonly MappingFlags Flags => (_inner.Flags & ~MappingFlags.User) | ((_inner.Bits & MovedUser) != 0 ? MappingFlags.User : 0);
+    public readonly MappingFlags Flags =>
+        _inner.IsPresent ? (_inner.Flags & ~MappingFlags.User) | ((_inner.Bits & MovedUser) != 0 ? MappingFlags.User : 0) : _inner.Flags;
+
+    public readonly bool IsProtNone => _inner.IsProtNone;
 
     public void SetPaddr(PhysAddr paddr) => _inner.SetPaddr(paddr);
 
     public void SetFlags(MappingFlags flags, bool isHuge)
     {
         RiscVPte inner = _inner;
+        if (flags.IsProtNone())
+        {
+            inner.SetFlags(flags, isHuge);
+            this = new() { _inner = inner };
+            return;
+        }
         inner.SetFlags(flags & ~MappingFlags.User, isHuge);
         this = Wrap(RiscVPte.FromBits(inner.Bits & ~MovedUser), (flags & MappingFlags.User) != 0);
     }

@@ -8,7 +8,8 @@ namespace PageTableMultiarch.Hardware;
 /// <summary>
 /// Test-only LoongArch64 entry with the no-execute permission moved from NX (bit 62) to bit 59, which no entry format
 /// defines and the TLB does not hold (LoongArch Reference Manual Vol. 1 §7.5 TLBELO), in encode and decode alike.
-/// Impl and the model still agree; the MMU lets every page be fetched from.
+/// Impl and the model still agree; the MMU lets every page be fetched from. A PROT_NONE leaf (nothing to fetch) is
+/// stored as <see cref="La64Pte"/> stores it.
 /// </summary>
 public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
 {
@@ -18,8 +19,11 @@ public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
     private static MovedNoExecuteBitLa64Pte Wrap(La64Pte inner, bool noExecute) =>
         new() { _inner = La64Pte.FromBits(noExecute ? inner.Bits | MovedNoExecute : inner.Bits) };
 
-    public static MovedNoExecuteBitLa64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) =>
-        Wrap(La64Pte.NewPage(paddr, flags | MappingFlags.Execute, isHuge), (flags & MappingFlags.Execute) == 0);
+    public static MovedNoExecuteBitLa64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) => flags.IsProtNone()
+        ? new() { _inner = La64Pte.NewPage(paddr, flags, isHuge) }
+        : Wrap(La64Pte.NewPage(paddr, flags | MappingFlags.Execute, isHuge), (flags & MappingFlags.Execute) == 0);
+
+    public readonly bool IsProtNone => _inner.IsProtNone;
 
     public static MovedNoExecuteBitLa64Pte NewTable(PhysAddr paddr) => new() { _inner = La64Pte.NewTable(paddr) };
 
@@ -32,7 +36,7 @@ public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
         get
         {
             MappingFlags inner = La64Pte.FromBits(_inner.Bits & ~MovedNoExecute).Flags;
-            if (inner == MappingFlags.None) return inner; // absent or directory entry
+            if (!_inner.IsPresent) return inner; // absent, directory entry or PROT_NONE
             return (_inner.Bits & MovedNoExecute) != 0 ? inner & ~MappingFlags.Execute : inner;
         }
     }
@@ -42,6 +46,12 @@ public struct MovedNoExecuteBitLa64Pte : IGenericPte<MovedNoExecuteBitLa64Pte>
     public void SetFlags(MappingFlags flags, bool isHuge)
     {
         La64Pte inner = La64Pte.FromBits(_inner.Bits & ~MovedNoExecute);
+        if (flags.IsProtNone())
+        {
+            inner.SetFlags(flags, isHuge);
+            this = new() { _inner = inner };
+            return;
+        }
         inner.SetFlags(flags | MappingFlags.Execute, isHuge);
         this = Wrap(inner, (flags & MappingFlags.Execute) == 0);
     }

@@ -14,11 +14,14 @@ public static class Scenarios
     private const ulong K4 = 0x1000, M2 = 0x20_0000, G1 = 0x4000_0000;
     private static readonly MappingFlags R = MappingFlags.Read, W = MappingFlags.Write, X = MappingFlags.Execute, U = MappingFlags.User;
 
-    /// <summary>Every valid flag set: Read plus any of Write, Execute, User, Device, Uncached (docs/semantics.md).</summary>
+    /// <summary>Every valid flag set (docs/semantics.md): Read plus any of Write, Execute, User, Device, Uncached; then the
+    /// PROT_NONE sets, none of Read, Write, Execute with any of User, Device, Uncached (every access must fault).</summary>
     public static IEnumerable<MappingFlags> ValidFlags() =>
         Enumerable.Range(0, 32).Select(i => MappingFlags.Read
             | ((i & 1) != 0 ? MappingFlags.Write : 0) | ((i & 2) != 0 ? MappingFlags.Execute : 0) | ((i & 4) != 0 ? MappingFlags.User : 0)
-            | ((i & 8) != 0 ? MappingFlags.Device : 0) | ((i & 16) != 0 ? MappingFlags.Uncached : 0));
+            | ((i & 8) != 0 ? MappingFlags.Device : 0) | ((i & 16) != 0 ? MappingFlags.Uncached : 0))
+        .Concat(Enumerable.Range(0, 8).Select(i => MappingFlags.None
+            | ((i & 1) != 0 ? MappingFlags.User : 0) | ((i & 2) != 0 ? MappingFlags.Device : 0) | ((i & 4) != 0 ? MappingFlags.Uncached : 0)));
 
     /// <summary>Builds every table in <paramref name="arena"/> and the checks on them; <paramref name="generatedPerSize"/>
     /// generated sequences per page size; <paramref name="factory"/> makes Impl's tables (a faulty entry format plugs in
@@ -89,6 +92,13 @@ public static class Scenarios
         changed.Do(new RemapOp(0x14_0040_0000, w + 0x2380_0000, R | X));
         changed.Do(new MapOp(0x15_0000_0000, w + G1, PageSize.Size1G, R | X | U));
         changed.Do(new RemapOp(0x15_0000_0000, w, R | W));
+        // PROT_NONE both ways: rights taken away (4K, and a 1G page by region), given back (2M).
+        changed.Do(new MapOp(0x16_0000_0000, w + 0x2600_0000, PageSize.Size4K, R | W | U));
+        changed.Do(new ProtectOp(0x16_0000_0000, MappingFlags.None));
+        changed.Do(new MapOp(0x16_0020_0000, w + 0x2620_0000, PageSize.Size2M, U));
+        changed.Do(new ProtectOp(0x16_0020_0000, R | W | U));
+        changed.Do(new MapOp(0x17_0000_0000, w + G1, PageSize.Size1G, R | X));
+        changed.Do(new ProtectRegionOp(0x17_0000_0000, G1, MappingFlags.Device, FlushByPage: true));
         plan.BeginPhase("protect and remap", changed);
         foreach (var m in plan.TestMappings()) plan.AddMappingChecks(m);
 

@@ -60,18 +60,51 @@ public static class Coverage
     /// </summary>
     public static IReadOnlyList<string> PossibleResults(OpKind op) => op switch
     {
-        OpKind.Map => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
-        OpKind.Unmap => ["Ok", "InvalidVirtAddr", "NotAligned", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
-        OpKind.Query => ["Ok", "InvalidVirtAddr", "NotMapped"],
-        OpKind.Protect => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
-        OpKind.Remap => ["Ok", "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
-        OpKind.MapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
+        OpKind.Map => ["Ok", OkProtNone, "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
+        OpKind.Unmap => ["Ok", OkProtNone, "InvalidVirtAddr", "NotAligned", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
+        OpKind.Query => ["Ok", OkProtNone, "InvalidVirtAddr", "NotMapped"],
+        OpKind.Protect => ["Ok", OkToProtNone, OkFromProtNone, "InvalidVirtAddr", "NotAligned", "InvalidFlags", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
+        OpKind.Remap => ["Ok", OkToProtNone, OkFromProtNone, "InvalidVirtAddr", "NotAligned", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "NotMapped", "MappedToHugePage"],
+        OpKind.MapRegion => ["Ok", OkProtNone, "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "InvalidPhysAddr", "BorrowedEntry", "MappedToHugePage", "AlreadyMapped"],
         // A huge page crossing an end of the region is split, so the region operations never answer MappedToHugePage.
-        OpKind.UnmapRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped"],
-        OpKind.ProtectRegion => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped"],
+        OpKind.UnmapRegion => ["Ok", OkProtNone, "InvalidVirtAddr", "NotAligned", "RangeOverflow", "BorrowedEntry", "NotMapped"],
+        OpKind.ProtectRegion => ["Ok", OkToProtNone, OkFromProtNone, "InvalidVirtAddr", "NotAligned", "RangeOverflow", "InvalidFlags", "BorrowedEntry", "NotMapped"],
         OpKind.CopyFrom => ["Ok", "InvalidVirtAddr", "NotAligned", "RangeOverflow", "IncompatibleTable"],
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
+
+    /// <summary>A success that mapped PROT_NONE pages (Map, MapRegion), or removed or queried one (Unmap, UnmapRegion, Query).</summary>
+    public const string OkProtNone = "Ok, PROT_NONE";
+
+    /// <summary>A Protect, Remap or ProtectRegion that took every right away (new flags PROT_NONE).</summary>
+    public const string OkToProtNone = "Ok, to PROT_NONE";
+
+    /// <summary>A Protect, Remap or ProtectRegion that gave rights back to a PROT_NONE page.</summary>
+    public const string OkFromProtNone = "Ok, from PROT_NONE";
+
+    /// <summary>
+    /// The result of one operation as the requirements count it: the error's name, or for a success "Ok" or one of the
+    /// PROT_NONE kinds above. <paramref name="before"/> is the model's flags of the mapping at the operation's address
+    /// before it ran (the first page, for a region), or null.
+    /// </summary>
+    public static string ResultOf(PageOp op, Outcome outcome, ModelFlags? before)
+    {
+        if (outcome.Error is { } error) return error;
+        bool wasProtNone = before is { } b && b.IsProtNone();
+        return op switch
+        {
+            MapOp m => m.Flags.IsProtNone() ? OkProtNone : "Ok",
+            MapRegionOp r => r.Flags.IsProtNone() ? OkProtNone : "Ok",
+            UnmapOp or UnmapRegionOp or QueryOp => wasProtNone ? OkProtNone : "Ok",
+            ProtectOp p => Changed(p.Flags, wasProtNone),
+            RemapOp r => Changed(r.Flags, wasProtNone),
+            ProtectRegionOp pr => Changed(pr.Flags, wasProtNone),
+            _ => "Ok",
+        };
+    }
+
+    private static string Changed(MappingFlags flags, bool wasProtNone) =>
+        flags.IsProtNone() ? OkToProtNone : wasProtNone ? OkFromProtNone : "Ok";
 
     /// <summary>
     /// The address classes of a table: <c>low half</c>, <c>high half</c> (canonical), <c>bit N flipped</c> for every

@@ -13,7 +13,8 @@ public sealed class RunStats
     private readonly Dictionary<string, long> _byAddressClass = new(StringComparer.Ordinal);
     private readonly Dictionary<(OpKind Kind, string Split), long> _bySplit = [];
 
-    /// <summary>Operations counted by operation kind and result ("Ok" or the error's name). A copy.</summary>
+    /// <summary>Operations counted by operation kind and result (<see cref="Coverage.ResultOf"/>: "Ok", a PROT_NONE kind of
+    /// success, or the error's name). A copy.</summary>
     public Dictionary<(OpKind Kind, string Result), long> ByOutcome => new(_byOutcome);
 
     /// <summary>Operations counted by the class of their address. A copy.</summary>
@@ -23,14 +24,15 @@ public sealed class RunStats
     /// (<see cref="Coverage.SplitKinds"/>). A copy.</summary>
     public Dictionary<(OpKind Kind, string Split), long> BySplit => new(_bySplit);
 
-    /// <summary>Counts one operation; <paramref name="splits"/> are the splits it makes if it succeeds
-    /// (<see cref="Coverage.SplitsOf"/>, from the state before it).</summary>
-    public void Add(TableKind table, PageOp op, Outcome outcome, IReadOnlyList<string>? splits = null)
+    /// <summary>Counts one operation; <paramref name="before"/> is the model's mapping at the operation's address before it
+    /// ran, and <paramref name="splits"/> are the splits it makes if it succeeds (<see cref="Coverage.SplitsOf"/>, from the
+    /// state before it).</summary>
+    public void Add(TableKind table, PageOp op, Outcome outcome, ModelMapping? before, IReadOnlyList<string>? splits = null)
     {
         if (outcome.IsOk && splits is not null)
             foreach (var split in splits) _bySplit[(op.Kind, split)] = _bySplit.GetValueOrDefault((op.Kind, split)) + 1;
         Ops++;
-        var key = (op.Kind, outcome.Error ?? "Ok");
+        var key = (op.Kind, Coverage.ResultOf(op, outcome, before?.Flags));
         _byOutcome[key] = _byOutcome.GetValueOrDefault(key) + 1;
         string cls = Coverage.AddressClass(table, op.Address);
         _byAddressClass[cls] = _byAddressClass.GetValueOrDefault(cls) + 1;
@@ -175,18 +177,19 @@ public static class Equivalence
                 var op = ops[step];
                 done.Add(op);
                 var splits = Coverage.SplitsOf(model, op);
+                var before = model.Translate(op.Address);
                 var implOut = impl.Apply(op, peer, foreign);
                 if (options.TolerateNoMemory && implOut.Error == nameof(PagingError.NoMemory))
                 {
                     // The model is not stepped, so its state is still the state before this step.
-                    stats.Add(kind, op, implOut, splits);
+                    stats.Add(kind, op, implOut, before, splits);
                     CompareState(kind, done, impl, model, "after NoMemory (must be unchanged)");
                     CheckFrames(kind, done, arena, impl, peer);
                     options.AfterStep?.Invoke(new StepContext(kind, step, op, impl, model, arena));
                     continue;
                 }
                 var modelOut = ModelSide.Apply(model, op, peerModel);
-                stats.Add(kind, op, implOut, splits);
+                stats.Add(kind, op, implOut, before, splits);
                 if (implOut != modelOut)
                     throw Fail(kind, done, $"results differ: Impl {implOut}, Model {modelOut}");
                 if (options.CheckStateEveryStep || step == ops.Count - 1)

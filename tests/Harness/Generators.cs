@@ -168,6 +168,12 @@ public static class Generators
             return m.Size == PageSize.Size4K ? [m.Va] : [m.Va, unchecked(m.Va + K4)];
         if (op is MapRegionOp r && r.Size is > 0 and < 1UL << 40 && r.Flags.IsValidForMapping() && ((r.Va | r.Size) & (K4 - 1)) == 0)
             return [r.Va, unchecked(r.Va + r.Size - K4)];
+        // A page protected to PROT_NONE: later steps give it rights back, query, unmap or remap it (the round trip).
+        if (op is ProtectOp p && p.Flags.IsValidForMapping() && p.Flags.IsProtNone())
+            return [p.Va];
+        if (op is ProtectRegionOp pr && pr.Size is > 0 and < 1UL << 40 && pr.Flags.IsValidForMapping() && pr.Flags.IsProtNone()
+            && ((pr.Va | pr.Size) & (K4 - 1)) == 0)
+            return [pr.Va, unchecked(pr.Va + pr.Size - K4)];
         return [];
     }
 
@@ -233,13 +239,17 @@ public static class Generators
                select unchecked(a + off);
     }
 
-    /// <summary>Flags: mostly valid (Read plus any others), sometimes without Read or with an undefined bit.</summary>
+    /// <summary>
+    /// Flags: mostly Read plus any others; often PROT_NONE (none of Read, Write, Execute, with any of User, Device,
+    /// Uncached), so that pages are mapped, protected to and from PROT_NONE, queried, walked and unmapped in that state;
+    /// sometimes invalid (Write or Execute without Read, an undefined bit).
+    /// </summary>
     public static Gen<MappingFlags> Flags { get; } =
         Gen.Frequency(
-            (17, Gen.Choose(0, 31).Select(extra => MappingFlags.Read | (MappingFlags)(extra << 1))),
-            (1, Gen.Constant(MappingFlags.None)),
-            (1, Gen.Constant(MappingFlags.Write | MappingFlags.Execute)),
-            (1, Gen.Constant(MappingFlags.Read | (MappingFlags)0x40)));
+            (15, Gen.Choose(0, 31).Select(extra => MappingFlags.Read | (MappingFlags)(extra << 1))),
+            (4, Gen.Choose(0, 7).Select(kept => (MappingFlags)(kept << 3))),
+            (1, Gen.Elements(MappingFlags.Write | MappingFlags.Execute, MappingFlags.Execute, MappingFlags.Write | MappingFlags.User)),
+            (1, Gen.Elements(MappingFlags.Read | (MappingFlags)0x40, (MappingFlags)0x40)));
 
     private static Gen<PageSize> SizeFor(ulong focus) =>
         Gen.Frequency(

@@ -18,6 +18,7 @@ namespace PageTableMultiarch.Harness;
 ///                                 PLV3: only User pages: read; write if Write; execute if Execute
 /// Memory type: Device -> Device, else Uncached -> NormalUncached, else NormalCacheable;
 /// RISC-V (no Svpbmt) -> PlatformDefined always.
+/// PROT_NONE (no Read, Write, Execute): nothing, on every architecture; the leaf is not even valid for the MMU.
 /// </code>
 /// What the library presets in every leaf besides (docs/encodings.md), as the walkers report it:
 /// <code>
@@ -167,7 +168,20 @@ public static class HardwareCheck
         {
             throw Fail(ctx, $"{walker.Name} {access}/{privilege} at 0x{addr:x} (model {m}): expected a fault, the MMU gives {result}");
         }
+        else if (m.Flags.IsProtNone() && !IsInvalidLeaf(result.Fault!.Value, walker, m.Size))
+        {
+            throw Fail(ctx, $"{walker.Name} {access}/{privilege} at 0x{addr:x} (model {m}): a PROT_NONE leaf must be invalid for the MMU "
+                + $"at level {LeafLevel(walker, m.Size)}, the MMU gives {result}");
+        }
     }
+
+    /// <summary>Whether <paramref name="fault"/> is the MMU's "entry not valid" fault at the level of a leaf of <paramref name="size"/> bytes.</summary>
+    public static bool IsInvalidLeaf(WalkFault fault, IHardwareWalker walker, ulong size) =>
+        fault.InvalidEntry && fault.Level == LeafLevel(walker, size);
+
+    /// <summary>The level of a leaf of <paramref name="size"/> bytes (4K at the last level, each level above 512 times larger).</summary>
+    public static int LeafLevel(IHardwareWalker walker, ulong size) =>
+        walker.Levels - 1 - (System.Numerics.BitOperations.Log2(size) - 12) / 9;
 
     private static void ExpectUnmapped(IHardwareWalker walker, IPhysicalMemory memory, ulong root, StepContext ctx, ulong addr)
     {

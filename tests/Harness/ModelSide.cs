@@ -56,7 +56,8 @@ public static class ModelSide
         foreach (var op in ops)
         {
             var splits = Coverage.SplitsOf(model, op);
-            stats.Add(kind, op, Apply(model, op, peer), splits);
+            var before = model.Translate(op.Address);
+            stats.Add(kind, op, Apply(model, op, peer), before, splits);
         }
         return stats;
     }

@@ -61,6 +61,8 @@ public struct FaultyPte<TInner, TFault> : IGenericPte<FaultyPte<TInner, TFault>>
 
     public readonly bool IsPresent => _stored != 0 && View.IsPresent;
 
+    public readonly bool IsProtNone => _stored != 0 && View.IsProtNone;
+
     public readonly bool IsHuge => !TFault.IgnoreHuge && _stored != 0 && View.IsHuge;
 
     public void Clear() => _stored = 0;

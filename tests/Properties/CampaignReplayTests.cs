@@ -35,6 +35,8 @@ public struct HugeForgetsExecuteX64Pte : IGenericPte<HugeForgetsExecuteX64Pte>
 
     public readonly bool IsPresent => _inner.IsPresent;
 
+    public readonly bool IsProtNone => _inner.IsProtNone;
+
     public readonly bool IsHuge => _inner.IsHuge;
 
     public void Clear() => _inner.Clear();

@@ -38,6 +38,8 @@ public struct ForgetsExecuteX64Pte : IGenericPte<ForgetsExecuteX64Pte>
 
     public readonly bool IsPresent => _inner.IsPresent;
 
+    public readonly bool IsProtNone => _inner.IsProtNone;
+
     public readonly bool IsHuge => _inner.IsHuge;
 
     public void Clear() => _inner.Clear();

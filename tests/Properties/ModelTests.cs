@@ -173,6 +173,82 @@ public sealed class ModelTests
         }
     }
 
+    [Fact]
+    public void Prot_none_flags_are_kept_exactly_on_every_architecture()
+    {
+        const ModelFlags devUnc = ModelFlags.Device | ModelFlags.Uncached;
+        foreach (var arch in ArchSpec.All)
+        {
+            // No implied Read on x86, no memory type dropped on RISC-V, Device does not drop Uncached.
+            Assert.Equal(ModelFlags.None, arch.Effective(ModelFlags.None));
+            Assert.Equal(ModelFlags.User, arch.Effective(ModelFlags.User));
+            Assert.Equal(devUnc, arch.Effective(devUnc));
+            Assert.Equal(ModelFlags.User | devUnc, arch.Effective(ModelFlags.User | devUnc));
+        }
+    }
+
+    [Fact]
+    public void Valid_flags_are_read_or_no_access_at_all()
+    {
+        foreach (var valid in new[]
+        {
+            ModelFlags.None, ModelFlags.User, ModelFlags.Device, ModelFlags.Uncached, ModelFlags.User | ModelFlags.Device | ModelFlags.Uncached,
+            R, RW, RWX, ModelFlags.Read | ModelFlags.Execute | ModelFlags.User | ModelFlags.Device | ModelFlags.Uncached,
+        })
+        {
+            Assert.True(valid.IsValid(), $"{valid} should be valid");
+        }
+
+        foreach (var invalid in new[]
+        {
+            ModelFlags.Write, ModelFlags.Execute, ModelFlags.Write | ModelFlags.Execute, ModelFlags.Write | ModelFlags.User,
+            ModelFlags.Execute | ModelFlags.Device | ModelFlags.Uncached, BadBit, R | BadBit, R | (ModelFlags)128, (ModelFlags)128,
+        })
+        {
+            Assert.False(invalid.IsValid(), $"{invalid} should be invalid");
+        }
+
+        Assert.True(ModelFlags.None.IsProtNone());
+        Assert.True((ModelFlags.User | ModelFlags.Device | ModelFlags.Uncached).IsProtNone());
+        Assert.False(R.IsProtNone());
+        Assert.False(ModelFlags.Write.IsProtNone());
+        Assert.False(ModelFlags.Execute.IsProtNone());
+    }
+
+    [Fact]
+    public void Prot_none_mapping_round_trip()
+    {
+        const ModelFlags kept = ModelFlags.User | ModelFlags.Device;
+        foreach (var arch in ArchSpec.All)
+        {
+            var model = new ReferenceModel(arch);
+            Assert.Equal(ModelResult<ulong>.Ok(0x20_0000), model.Map(0x20_0000, 0x60_0000, M2, kept));
+            Assert.Equal(ModelResult<(ulong, ModelFlags, ulong)>.Ok((0x61_2345, kept, M2)), model.Query(0x21_2345));
+            Assert.Equal(M(0x20_0000, 0x60_0000, M2, kept), model.Translate(0x3f_ffff));
+
+            // Rights back (effective flags of the architecture), then taken away again.
+            Assert.Equal(ModelResult<ulong>.Ok(M2), model.Protect(0x20_0000, RW));
+            Assert.Equal([M(0x20_0000, 0x60_0000, M2, RW)], model.Mappings);
+            Assert.Equal(ModelResult<ulong>.Ok(M2), model.Protect(0x20_0000, ModelFlags.None));
+            Assert.Equal([M(0x20_0000, 0x60_0000, M2, ModelFlags.None)], model.Mappings);
+
+            // Remap keeps it a mapping; region protection and removal treat it as any mapping.
+            Assert.Equal(ModelResult<ulong>.Ok(M2), model.Remap(0x20_0000, 0x80_0000, ModelFlags.Uncached));
+            Assert.Equal([M(0x20_0000, 0x80_0000, M2, ModelFlags.Uncached)], model.Mappings);
+            Assert.Equal(ModelResult<bool>.Ok(true), model.ProtectRegion(0x20_0000, M2, ModelFlags.User));
+            Assert.Equal([M(0x20_0000, 0x80_0000, M2, ModelFlags.User)], model.Mappings);
+            AssertFailsUnchanged(model, ModelError.AlreadyMapped, m => m.Map(0x20_0000, 0, M2, R));
+            AssertFailsUnchanged(model, ModelError.MappedToHugePage, m => m.Map(0x20_1000, 0, K4, R));
+            Assert.Equal(ModelResult<(ulong, ulong)>.Ok((0x80_0000, M2)), model.Unmap(0x20_0000));
+            Assert.Empty(model.Mappings);
+
+            Assert.Equal(ModelResult<bool>.Ok(true), model.MapRegion(0x1000, va => va + 0x1000, 2 * K4, ModelFlags.None, true));
+            Assert.Equal([M(0x1000, 0x2000, K4, ModelFlags.None), M(0x2000, 0x3000, K4, ModelFlags.None)], model.Mappings);
+            Assert.Equal(ModelResult<bool>.Ok(true), model.UnmapRegion(0x1000, 2 * K4));
+            Assert.Empty(model.Mappings);
+        }
+    }
+
     // ---------------------------------------------------------------- Map
 
     [Fact]
@@ -207,14 +283,14 @@ public sealed class ModelTests
     {
         var model = new ReferenceModel(ArchSpec.A64); // P = 48
         // 1. non-canonical beats unaligned, bad flags, bad pa
-        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Map(0x0000_8000_0000_0001, 0x1001, K4, ModelFlags.None));
+        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Map(0x0000_8000_0000_0001, 0x1001, K4, ModelFlags.Execute));
         AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Map(0xffff_0000_0000_0000, 0, K4, R));
         // 2. va % size beats bad flags
-        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Map(0x1000, 0, M2, ModelFlags.None));
+        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Map(0x1000, 0, M2, ModelFlags.Execute));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Map(0x20_0000, 0, G1, R));
-        // 3. flags: Read is required, no bit above Uncached, checked on the flags as given (x86 would force Read)
+        // 3. flags: Write or Execute need Read, no bit above Uncached, checked on the flags as given (x86 would force Read)
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0x20_0000, 0x1000, M2, ModelFlags.Write));
-        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.None));
+        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.Execute));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, R | BadBit));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Map(0, 0, K4, R | (ModelFlags)128));
         AssertFailsUnchanged(new ReferenceModel(X64), ModelError.InvalidFlags, m => m.Map(0, 0, K4, ModelFlags.Write));
@@ -428,8 +504,8 @@ public sealed class ModelTests
     public void Protect_checks_in_order()
     {
         var model = With(X64, (0x20_0000, 0, M2));
-        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Protect(0x0000_8000_0000_0001, ModelFlags.None));
-        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Protect(0x20_0001, ModelFlags.None));
+        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Protect(0x0000_8000_0000_0001, ModelFlags.Execute));
+        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Protect(0x20_0001, ModelFlags.Execute));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Protect(0x1000, ModelFlags.Write));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Protect(0x20_0000, R | BadBit));
         AssertFailsUnchanged(model, ModelError.NotMapped, m => m.Protect(0x1000, RW));
@@ -437,7 +513,7 @@ public sealed class ModelTests
 
         var borrowed = new ReferenceModel(X64);
         Borrow(borrowed, 0);
-        AssertFailsUnchanged(borrowed, ModelError.InvalidFlags, m => m.Protect(0x1000, ModelFlags.None));
+        AssertFailsUnchanged(borrowed, ModelError.InvalidFlags, m => m.Protect(0x1000, ModelFlags.Execute));
         AssertFailsUnchanged(borrowed, ModelError.BorrowedEntry, m => m.Protect(0x1000, RW));
     }
 
@@ -459,9 +535,9 @@ public sealed class ModelTests
     public void Remap_checks_in_order()
     {
         var model = With(ArchSpec.A64, (0x20_0000, 0, M2)); // P = 48
-        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Remap(0x0000_8000_0000_0001, 0x1, ModelFlags.None));
-        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Remap(0x20_0001, 0x1, ModelFlags.None));
-        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Remap(0x20_0000, 0x1, ModelFlags.None));
+        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.Remap(0x0000_8000_0000_0001, 0x1, ModelFlags.Execute));
+        AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Remap(0x20_0001, 0x1, ModelFlags.Execute));
+        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.Remap(0x20_0000, 0x1, ModelFlags.Execute));
         AssertFailsUnchanged(model, ModelError.NotAligned, m => m.Remap(0x20_0000, 0x1_0000_0000_0001, R));  // before InvalidPhysAddr
         AssertFailsUnchanged(model, ModelError.InvalidPhysAddr, m => m.Remap(0x1000, 0x1_0000_0000_0000, R)); // before NotMapped
         AssertFailsUnchanged(model, ModelError.NotMapped, m => m.Remap(0x1000, 0x1000, R));
@@ -494,18 +570,18 @@ public sealed class ModelTests
         {
             var model = With(X64, (0, 0, K4));
             // 1. va non-canonical beats everything
-            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x0000_8000_0000_0800, 0x800, ModelFlags.None));
+            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x0000_8000_0000_0800, 0x800, ModelFlags.Execute));
             // 2. va or size unaligned beats overflow and bad flags
-            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0x800, K4, ModelFlags.None));
-            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0, 0x800, ModelFlags.None));
-            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0xffff_ffff_ffff_f000, 0x1800, ModelFlags.None));
+            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0x800, K4, ModelFlags.Execute));
+            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0, 0x800, ModelFlags.Execute));
+            AssertFailsUnchanged(model, ModelError.NotAligned, m => op(m, 0xffff_ffff_ffff_f000, 0x1800, ModelFlags.Execute));
             // 3. overflow past 2^64 beats the last-byte check and bad flags
-            AssertFailsUnchanged(model, ModelError.RangeOverflow, m => op(m, 0xffff_ffff_ffff_f000, 0x2000, ModelFlags.None));
-            AssertFailsUnchanged(model, ModelError.RangeOverflow, m => op(m, 0xffff_8000_0000_0000, 0x8000_0000_0000_0000, ModelFlags.None));
+            AssertFailsUnchanged(model, ModelError.RangeOverflow, m => op(m, 0xffff_ffff_ffff_f000, 0x2000, ModelFlags.Execute));
+            AssertFailsUnchanged(model, ModelError.RangeOverflow, m => op(m, 0xffff_8000_0000_0000, 0x8000_0000_0000_0000, ModelFlags.Execute));
             // 4. last byte non-canonical, or in the other half
-            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x7fff_ffff_f000, 0x2000, ModelFlags.None));
-            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0, 0xffff_8000_0000_1000, ModelFlags.None));
-            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x1000, 0xffff_ffff_ffff_f000, ModelFlags.None));
+            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x7fff_ffff_f000, 0x2000, ModelFlags.Execute));
+            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0, 0xffff_8000_0000_1000, ModelFlags.Execute));
+            AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => op(m, 0x1000, 0xffff_ffff_ffff_f000, ModelFlags.Execute));
         }
     }
 
@@ -514,11 +590,11 @@ public sealed class ModelTests
     {
         var model = With(X64, (0, 0, K4));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.MapRegion(0x1000, va => va, K4, ModelFlags.Write, true));
-        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.MapRegion(0x1000, va => va, 0, ModelFlags.None, true));
+        AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.MapRegion(0x1000, va => va, 0, ModelFlags.Execute, true));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.ProtectRegion(0, K4, R | BadBit));
         AssertFailsUnchanged(model, ModelError.InvalidFlags, m => m.ProtectRegion(0x5000, 0, ModelFlags.Write));
         // The flags come after the last-byte check.
-        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.MapRegion(0x7fff_ffff_f000, va => va, 0x2000, ModelFlags.None, true));
+        AssertFailsUnchanged(model, ModelError.InvalidVirtAddr, m => m.MapRegion(0x7fff_ffff_f000, va => va, 0x2000, ModelFlags.Execute, true));
     }
 
     [Fact]

@@ -98,9 +98,25 @@ public sealed class ValueTypeTests
 
         Assert.True(MappingFlags.Read.IsValidForMapping());
         Assert.True(MappingFlags.All.IsValidForMapping());
-        Assert.False(MappingFlags.None.IsValidForMapping());
         Assert.False((MappingFlags.Write | MappingFlags.Execute).IsValidForMapping());
         Assert.False((MappingFlags.Read | (MappingFlags)0x40).IsValidForMapping());
+        // PROT_NONE: no access right, with any of User, Device, Uncached.
+        Assert.True(MappingFlags.None.IsValidForMapping());
+        Assert.True(MappingFlags.User.IsValidForMapping());
+        Assert.True((MappingFlags.User | MappingFlags.Device | MappingFlags.Uncached).IsValidForMapping());
+        Assert.False(((MappingFlags)0x40).IsValidForMapping());
+        Assert.False(((MappingFlags)0x80 | MappingFlags.User).IsValidForMapping());
+        // Write or Execute without Read.
+        Assert.False(MappingFlags.Write.IsValidForMapping());
+        Assert.False(MappingFlags.Execute.IsValidForMapping());
+        Assert.False((MappingFlags.Execute | MappingFlags.User).IsValidForMapping());
+        Assert.True((MappingFlags.Read | MappingFlags.Execute).IsValidForMapping());
+
+        Assert.True(MappingFlags.None.IsProtNone());
+        Assert.True((MappingFlags.User | MappingFlags.Device | MappingFlags.Uncached).IsProtNone());
+        Assert.False(MappingFlags.Read.IsProtNone());
+        Assert.False(MappingFlags.Write.IsProtNone());
+        Assert.False(MappingFlags.Execute.IsProtNone());
     }
 
     [Fact]

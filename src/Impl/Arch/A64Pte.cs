@@ -13,7 +13,7 @@ namespace PageTableMultiarch;
 /// with APTable, XNTable and PXNTable all 0 (no restriction inherited by the subtree). Bits 1:0 = 0b11 also
 /// mean "page" at level 3, so a table descriptor's <see cref="Flags"/> decode its all-zero attribute fields
 /// like a page's: <c>Read | Write | Execute | Device</c>. The core never asks.</para>
-/// <para><b>Leaves</b> (<see cref="NewPage"/>): bit 0 valid; bit 1 = 1 for a level-3 page, 0 for a block.
+/// <para><b>Leaves</b> that grant access (<see cref="NewPage"/> with Read): bit 0 valid; bit 1 = 1 for a level-3 page, 0 for a block.
 /// AttrIndx (bits 4:2) indexes MAIR_EL1 as <see cref="A64PagingMetaData.MairEl1"/> defines: 0 Device-nGnRE
 /// for <see cref="MappingFlags.Device"/>, 2 Normal Non-cacheable for <see cref="MappingFlags.Uncached"/>
 /// (without Device), 1 Normal Write-Back otherwise. AP[1] (bit 6) grants EL0 access for
@@ -26,8 +26,16 @@ namespace PageTableMultiarch;
 /// PXN (bit 53) and UXN (bit 54): Execute with User clears UXN and sets PXN (EL1 must not run user code);
 /// Execute without User clears PXN and sets UXN; no Execute sets both. Decoding reads Execute from UXN for
 /// an EL0-accessible page and from PXN otherwise.</para>
+/// <para><b>PROT_NONE leaves</b> (flags without Read, Write and Execute): bit 0 = 0, an invalid descriptor, so every
+/// access takes a Translation fault at the leaf's level, and the MMU ignores bits 63:1 (D8.3, invalid descriptors: bits
+/// 63:1 IGNORED, free for software). The library keeps the output address in bits 47:12 and bit 1 as in a valid
+/// leaf (1 for a level-3 page, 0 for a block), and marks the entry with bit 55, the first of the bits 58:55 that valid
+/// block and page descriptors reserve for software use (D8.3); User goes to AP[1] (bit 6), Device to bit 56, Uncached
+/// to bit 57, all as given. No other bit is set. A valid leaf becoming PROT_NONE is the "break" of break-before-make,
+/// so neither direction needs one.</para>
 /// <para><b>Effective flags</b> (docs/semantics.md): the flags given, with Uncached dropped when Device is set.
-/// AttrIndx values 3..7 (never written here) decode as neither Device nor Uncached.</para>
+/// AttrIndx values 3..7 (never written here) decode as neither Device nor Uncached. A PROT_NONE leaf reports exactly
+/// its flags.</para>
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
 public struct A64Pte : IGenericPte<A64Pte>
@@ -70,6 +78,18 @@ public struct A64Pte : IGenericPte<A64Pte>
 
     /// <summary>UXN, bit 54: unprivileged (EL0) execute-never (D8.4, instruction execution permissions).</summary>
     private const ulong UnprivilegedExecuteNever = 1UL << 54;
+
+    /// <summary>
+    /// Bit 55 of an invalid descriptor: marks a PROT_NONE leaf. Bits 63:1 of an invalid descriptor are IGNORED (D8.3,
+    /// invalid descriptors); bits 58:55 are also reserved for software use in valid block and page descriptors (D8.3).
+    /// </summary>
+    private const ulong ProtNoneMarker = 1UL << 55;
+
+    /// <summary>Bit 56 of a PROT_NONE leaf (invalid descriptor, software use, D8.3): <see cref="MappingFlags.Device"/>.</summary>
+    private const ulong ProtNoneDevice = 1UL << 56;
+
+    /// <summary>Bit 57 of a PROT_NONE leaf (invalid descriptor, software use, D8.3): <see cref="MappingFlags.Uncached"/>.</summary>
+    private const ulong ProtNoneUncached = 1UL << 57;
 
     /// <summary>
     /// Output-address bits 47:12 (D8.3). A level-1 block uses bits 47:30 and a level-2 block bits 47:21; the
@@ -119,7 +139,8 @@ public struct A64Pte : IGenericPte<A64Pte>
         get => new(_bits & AddressMask);
     }
 
-    /// <summary>The decoded flags; <see cref="MappingFlags.None"/> when the descriptor is invalid. See the type's remarks.</summary>
+    /// <summary>The decoded flags: a PROT_NONE leaf's kept flags, <see cref="MappingFlags.None"/> for any other invalid
+    /// descriptor. See the type's remarks.</summary>
     public readonly MappingFlags Flags
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -147,11 +168,19 @@ public struct A64Pte : IGenericPte<A64Pte>
         get => (_bits & Valid) != 0;
     }
 
-    /// <summary>Whether the descriptor is a valid block: bits 1:0 = 0b01 (meaningful at levels 1 and 2 only).</summary>
+    /// <summary>Whether bit 0 is clear and the PROT_NONE marker (bit 55) set.</summary>
+    public readonly bool IsProtNone
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_bits & (Valid | ProtNoneMarker)) == ProtNoneMarker;
+    }
+
+    /// <summary>Whether the descriptor is a block: a valid one (bits 1:0 = 0b01) or a PROT_NONE one with bit 1 clear
+    /// (meaningful at levels 1 and 2 only).</summary>
     public readonly bool IsHuge
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (_bits & (Valid | TableOrPage)) == Valid;
+        get => (_bits & (Valid | TableOrPage)) == Valid || (_bits & (Valid | TableOrPage | ProtNoneMarker)) == ProtNoneMarker;
     }
 
     /// <summary>Replaces output-address bits 47:12, keeping every other bit.</summary>
@@ -174,6 +203,7 @@ public struct A64Pte : IGenericPte<A64Pte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
+        if (flags.IsProtNone()) return EncodeProtNone(flags, isHuge);
         ulong bits = LeafBits;
         if (!isHuge)
             bits |= TableOrPage;
@@ -195,12 +225,27 @@ public struct A64Pte : IGenericPte<A64Pte>
         return bits;
     }
 
+    /// <summary>A PROT_NONE leaf: bit 0 clear, the marker, bit 1 for a page, and the kept flags (see the type's remarks).</summary>
+    private static ulong EncodeProtNone(MappingFlags flags, bool isHuge)
+    {
+        ulong bits = ProtNoneMarker;
+        if (!isHuge)
+            bits |= TableOrPage;
+        if ((flags & MappingFlags.User) != 0)
+            bits |= AccessEl0;
+        if ((flags & MappingFlags.Device) != 0)
+            bits |= ProtNoneDevice;
+        if ((flags & MappingFlags.Uncached) != 0)
+            bits |= ProtNoneUncached;
+        return bits;
+    }
+
     // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {
         if ((bits & Valid) == 0)
-            return MappingFlags.None;
+            return (bits & ProtNoneMarker) != 0 ? DecodeProtNone(bits) : MappingFlags.None;
         MappingFlags flags = MappingFlags.Read;
         if ((bits & ReadOnly) == 0)
             flags |= MappingFlags.Write;
@@ -213,6 +258,19 @@ public struct A64Pte : IGenericPte<A64Pte>
         if (attr == AttrDevice)
             flags |= MappingFlags.Device;
         else if (attr == AttrNonCacheable)
+            flags |= MappingFlags.Uncached;
+        return flags;
+    }
+
+    /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    private static MappingFlags DecodeProtNone(ulong bits)
+    {
+        MappingFlags flags = MappingFlags.None;
+        if ((bits & AccessEl0) != 0)
+            flags |= MappingFlags.User;
+        if ((bits & ProtNoneDevice) != 0)
+            flags |= MappingFlags.Device;
+        if ((bits & ProtNoneUncached) != 0)
             flags |= MappingFlags.Uncached;
         return flags;
     }

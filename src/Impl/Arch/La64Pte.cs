@@ -9,13 +9,14 @@ namespace PageTableMultiarch;
 /// walking"); the bits a leaf shares with CSR.TLBELO0/1 are laid out as in §7.5, "TLB Entry Low-order Bits".
 /// </summary>
 /// <remarks>
-/// <para><b>Leaves</b> (<see cref="NewPage"/>): V and P always. W and D for <see cref="MappingFlags.Write"/>: W is
+/// <para><b>Leaves</b> that grant access (<see cref="NewPage"/> with Read): V and P always. W and D for <see cref="MappingFlags.Write"/>: W is
 /// the walker's "writable" bit, and D is the bit the TLB checks on a store (D = 0 raises a page modify
 /// exception), so it is set whenever the page is writable and stores never fault. PLV = 3 for
 /// <see cref="MappingFlags.User"/>, else 0; RPLV = 0, so a PLV-3 page stays accessible to the kernel. MAT =
 /// SUC (0) for <see cref="MappingFlags.Device"/>, WUC (2) for <see cref="MappingFlags.Uncached"/> without
 /// Device, CC (1) otherwise. NX unless <see cref="MappingFlags.Execute"/>; NR never, since every flag set
-/// contains Read. A 2M/1G leaf sets HUGE (bit 6). G (bit 6 of a 4 KiB leaf) and HGLOBAL (bit 12 of a huge
+/// that grants access contains Read (the format could express Write or Execute without Read with NR = 1; this port
+/// refuses those flags as <see cref="PagingError.InvalidFlags"/>). A 2M/1G leaf sets HUGE (bit 6). G (bit 6 of a 4 KiB leaf) and HGLOBAL (bit 12 of a huge
 /// leaf) are never set: no mapping is global.</para>
 /// <para><b>Directory entries</b> (<see cref="NewTable"/>): the next table's physical address and a software
 /// marker in bit 60, nothing in bits 11:0. Walkers (§4.2.5 "Software Page Walking Instructions") form the
@@ -26,8 +27,16 @@ namespace PageTableMultiarch;
 /// bits 63 and 60 set, in its directory entries). Bit 60 is above PALEN and below NR, defined by no entry
 /// format, and makes <see cref="IsPresent"/> true (and the entry non-zero) even for a table at physical
 /// address 0. A directory entry's <see cref="Flags"/> are <see cref="MappingFlags.None"/> (V is clear).</para>
+/// <para><b>PROT_NONE leaves</b> (flags without Read, Write and Execute): V = 0, so the TLB entry a refill loads from
+/// it is invalid and every access raises a page invalid exception (PIL, PIS, PIF; §7.5 TLBELO). HUGE (bit 6) stays
+/// set on a 2M/1G one: LDDIR takes a directory-level entry without HUGE for the base of a next table (§4.2.5.1, §5.4),
+/// so a huge PROT_NONE leaf must keep it. The library keeps the frame in bits 47:12 and marks the entry with bit 9;
+/// User goes to PLV (bits 3:2, = 3), Device to bit 10 and Uncached to bit 11, all as given. Bits 11:7 are not
+/// interpreted by the TLB (TLBELO has no field there, §7.5; P and W at 8:7 are the walkers' software bits, §5.4),
+/// so bits 11:9 are the software's. No other bit is set (P stays 0).</para>
 /// <para><b>Effective flags</b> (docs/semantics.md): the flags given, with Uncached dropped when Device is set.
-/// MAT = 3 (reserved, never written here) decodes as neither Device nor Uncached.</para>
+/// MAT = 3 (reserved, never written here) decodes as neither Device nor Uncached. A PROT_NONE leaf reports exactly its
+/// flags.</para>
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
 public struct La64Pte : IGenericPte<La64Pte>
@@ -64,6 +73,18 @@ public struct La64Pte : IGenericPte<La64Pte>
 
     /// <summary>W, bit 8: the page is writable; read by the walkers, not stored in the TLB (§5.4).</summary>
     private const ulong Writable = 1UL << 8;
+
+    /// <summary>
+    /// Bit 9 of an entry with V = 0: marks a PROT_NONE leaf. TLBELO has no field in bits 11:7 (§7.5), so a refill
+    /// does not interpret them; the page-walk entry format leaves them to software (§5.4, where P and W sit at 8:7).
+    /// </summary>
+    private const ulong ProtNoneMarker = 1UL << 9;
+
+    /// <summary>Bit 10 of a PROT_NONE leaf (not interpreted by the TLB, §7.5): <see cref="MappingFlags.Device"/>.</summary>
+    private const ulong ProtNoneDevice = 1UL << 10;
+
+    /// <summary>Bit 11 of a PROT_NONE leaf (not interpreted by the TLB, §7.5): <see cref="MappingFlags.Uncached"/>.</summary>
+    private const ulong ProtNoneUncached = 1UL << 11;
 
     /// <summary>NR, bit 61: loads not allowed (§7.5 TLBELO). Never set here; decoded as the absence of Read.</summary>
     private const ulong NoRead = 1UL << 61;
@@ -118,7 +139,8 @@ public struct La64Pte : IGenericPte<La64Pte>
         get => new(_bits & AddressMask);
     }
 
-    /// <summary>The decoded flags; <see cref="MappingFlags.None"/> when V is clear (absent and directory entries).</summary>
+    /// <summary>The decoded flags: a PROT_NONE leaf's kept flags; <see cref="MappingFlags.None"/> for any other entry with V
+    /// clear (absent and directory entries).</summary>
     public readonly MappingFlags Flags
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -146,11 +168,19 @@ public struct La64Pte : IGenericPte<La64Pte>
         get => (_bits & (Valid | DirectoryMarker)) != 0;
     }
 
-    /// <summary>Whether V and HUGE are both set: a huge leaf (meaningful at directory levels only).</summary>
+    /// <summary>Whether V is clear and the PROT_NONE marker (bit 9) set. A directory entry never has bit 9: its bits 11:0
+    /// are 0.</summary>
+    public readonly bool IsProtNone
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_bits & (Valid | ProtNoneMarker)) == ProtNoneMarker;
+    }
+
+    /// <summary>Whether HUGE is set in a valid leaf or a PROT_NONE one: a huge leaf (meaningful at directory levels only).</summary>
     public readonly bool IsHuge
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (_bits & (Valid | Huge)) == (Valid | Huge);
+        get => (_bits & Huge) != 0 && ((_bits & Valid) != 0 || IsProtNone);
     }
 
     /// <summary>Replaces address bits 47:12, keeping every other bit.</summary>
@@ -173,6 +203,7 @@ public struct La64Pte : IGenericPte<La64Pte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
+        if (flags.IsProtNone()) return EncodeProtNone(flags, isHuge);
         ulong bits = LeafBits;
         if ((flags & MappingFlags.Write) != 0)
             bits |= Writable | Dirty;
@@ -191,12 +222,27 @@ public struct La64Pte : IGenericPte<La64Pte>
         return bits;
     }
 
+    /// <summary>A PROT_NONE leaf: V = 0, the marker, HUGE for a huge one, and the kept flags (see the type's remarks).</summary>
+    private static ulong EncodeProtNone(MappingFlags flags, bool isHuge)
+    {
+        ulong bits = ProtNoneMarker;
+        if ((flags & MappingFlags.User) != 0)
+            bits |= PrivilegeLevel3;
+        if ((flags & MappingFlags.Device) != 0)
+            bits |= ProtNoneDevice;
+        if ((flags & MappingFlags.Uncached) != 0)
+            bits |= ProtNoneUncached;
+        if (isHuge)
+            bits |= Huge;
+        return bits;
+    }
+
     // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {
         if ((bits & Valid) == 0)
-            return MappingFlags.None;
+            return (bits & ProtNoneMarker) != 0 ? DecodeProtNone(bits) : MappingFlags.None;
         MappingFlags flags = MappingFlags.None;
         if ((bits & NoRead) == 0)
             flags |= MappingFlags.Read;
@@ -210,6 +256,19 @@ public struct La64Pte : IGenericPte<La64Pte>
         if (mat == MatStronglyOrderedUncached)
             flags |= MappingFlags.Device;
         else if (mat == MatWeaklyOrderedUncached)
+            flags |= MappingFlags.Uncached;
+        return flags;
+    }
+
+    /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    private static MappingFlags DecodeProtNone(ulong bits)
+    {
+        MappingFlags flags = MappingFlags.None;
+        if ((bits & PrivilegeLevel3) == PrivilegeLevel3)
+            flags |= MappingFlags.User;
+        if ((bits & ProtNoneDevice) != 0)
+            flags |= MappingFlags.Device;
+        if ((bits & ProtNoneUncached) != 0)
             flags |= MappingFlags.Uncached;
         return flags;
     }

@@ -11,16 +11,25 @@ namespace PageTableMultiarch;
 /// <para><b>Non-leaf entries</b> (<see cref="NewTable"/>): V and the next table's PPN, nothing else. R = W = X = 0
 /// is what makes an entry a pointer, and the spec reserves D, A and U in non-leaf entries (software must
 /// clear them). Their <see cref="Flags"/> decode as <see cref="MappingFlags.None"/>.</para>
-/// <para><b>Leaves</b> (<see cref="NewPage"/>): V | R, plus W, X and U from the flags. A and D are preset on
+/// <para><b>Leaves</b> that grant access (<see cref="NewPage"/> with Read): V | R, plus W, X and U from the flags. A and D are preset on
 /// every leaf: hardware without Svadu raises a page fault on an access with A = 0 or a store with D = 0
 /// instead of setting them, so presetting them means no such fault is ever taken; a kernel that tracks
-/// accessed or dirty pages must clear them itself. G is never set, RSW is left 0, and bits 63:54 stay 0:
+/// accessed or dirty pages must clear them itself. G is never set, RSW is left 0 in valid entries, and bits 63:54 stay 0 in valid entries:
 /// neither Svpbmt (PBMT, bits 62:61) nor Svnapot (N, bit 63) is assumed.</para>
 /// <para><b>Memory types</b>: <see cref="MappingFlags.Device"/> and <see cref="MappingFlags.Uncached"/> are not
-/// encoded. Without Svpbmt the platform's physical memory attributes (PMAs) decide cacheability and
-/// ordering, so the effective flags (docs/semantics.md) drop both and <see cref="Flags"/> never reports them.</para>
-/// <para>Every flag set in this port contains <see cref="MappingFlags.Read"/>, so the reserved encodings
-/// (W without R) never arise.</para>
+/// encoded in a valid leaf. Without Svpbmt the platform's physical memory attributes (PMAs) decide cacheability and
+/// ordering, so the effective flags (docs/semantics.md) drop both and <see cref="Flags"/> never reports them for a
+/// valid leaf. A PROT_NONE leaf keeps them (below).</para>
+/// <para>Every flag set that grants access contains <see cref="MappingFlags.Read"/>, so the reserved encodings
+/// (W without R) never arise; execute-only (X without R), which the format can express, is refused as
+/// <see cref="PagingError.InvalidFlags"/> like on the other architectures.</para>
+/// <para><b>PROT_NONE leaves</b> (flags without Read, Write and Execute): V = 0, so every access raises a page fault and
+/// the entry is never taken for a pointer (V = 1 with R = W = X = 0 would be one). "If V = 0, the other bits of the PTE
+/// are don't-cares and may be used freely by software" (Supervisor-Level ISA, the PTE format of Sv32, which Sv39 and
+/// Sv48 share). The library keeps the PPN in bits 53:10 and marks the entry with bit 8, the low bit of RSW (bits 9:8,
+/// reserved for supervisor software in every PTE); User goes to U (bit 4), Device to bit 62 and Uncached to bit 61
+/// (where Svpbmt's PBMT field would put IO and NC in a valid PTE), all as given. No other bit is set. As for valid
+/// leaves, nothing tells a 4 KiB PROT_NONE leaf from a superpage: <see cref="IsHuge"/> is true for both.</para>
 /// <para><b>Huge pages</b>: nothing in the entry tells a 4 KiB leaf from a superpage; the level does. So
 /// <see cref="IsHuge"/> is true for every valid leaf, and the <c>isHuge</c> argument of <see cref="NewPage"/> and
 /// <see cref="SetFlags"/> changes no bit. Ask <see cref="IsHuge"/> only above the last level, as the contract says.</para>
@@ -48,6 +57,18 @@ public struct RiscVPte : IGenericPte<RiscVPte>
 
     /// <summary>D, bit 7: dirty (Sv39 PTE format, "A and D bits"); preset on leaves here.</summary>
     private const ulong Dirty = 1UL << 7;
+
+    /// <summary>
+    /// Bit 8, RSW[0], of an entry with V = 0: marks a PROT_NONE leaf. RSW (bits 9:8) is reserved for supervisor software
+    /// (Sv39 PTE format), and with V = 0 every other bit is free for software (Sv32 PTE format, "If V = 0 ...").
+    /// </summary>
+    private const ulong ProtNoneMarker = 1UL << 8;
+
+    /// <summary>Bit 62 of a PROT_NONE leaf (V = 0, free for software; PBMT's IO bit in a valid PTE with Svpbmt): <see cref="MappingFlags.Device"/>.</summary>
+    private const ulong ProtNoneDevice = 1UL << 62;
+
+    /// <summary>Bit 61 of a PROT_NONE leaf (V = 0, free for software; PBMT's NC bit in a valid PTE with Svpbmt): <see cref="MappingFlags.Uncached"/>.</summary>
+    private const ulong ProtNoneUncached = 1UL << 61;
 
     /// <summary>PPN, bits 53:10: physical-address bits 55:12 (Sv39 and Sv48 PTE formats).</summary>
     private const ulong PpnMask = 0x003f_ffff_ffff_fc00;
@@ -98,8 +119,8 @@ public struct RiscVPte : IGenericPte<RiscVPte>
     }
 
     /// <summary>
-    /// The decoded flags: R, W, X, U as Read, Write, Execute, User; <see cref="MappingFlags.None"/> when V is
-    /// clear or the entry is a pointer. Never Device or Uncached.
+    /// The decoded flags: R, W, X, U as Read, Write, Execute, User (never Device or Uncached) for a valid leaf; a
+    /// PROT_NONE leaf's kept flags; <see cref="MappingFlags.None"/> for a pointer or any other entry with V clear.
     /// </summary>
     public readonly MappingFlags Flags
     {
@@ -128,11 +149,19 @@ public struct RiscVPte : IGenericPte<RiscVPte>
         get => (_bits & Valid) != 0;
     }
 
-    /// <summary>Whether the entry is a valid leaf (V with R, W or X). Above the last level that is a superpage.</summary>
+    /// <summary>Whether V is clear and the PROT_NONE marker (RSW bit 8) set.</summary>
+    public readonly bool IsProtNone
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_bits & (Valid | ProtNoneMarker)) == ProtNoneMarker;
+    }
+
+    /// <summary>Whether the entry is a leaf: a valid one (V with R, W or X) or a PROT_NONE one. Above the last level that
+    /// is a superpage.</summary>
     public readonly bool IsHuge
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (_bits & Valid) != 0 && (_bits & LeafMask) != 0;
+        get => (_bits & Valid) != 0 ? (_bits & LeafMask) != 0 : (_bits & ProtNoneMarker) != 0;
     }
 
     /// <summary>Replaces the PPN, keeping every other bit.</summary>
@@ -159,6 +188,7 @@ public struct RiscVPte : IGenericPte<RiscVPte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags)
     {
+        if (flags.IsProtNone()) return EncodeProtNone(flags);
         ulong bits = LeafBits;
         if ((flags & MappingFlags.Write) != 0)
             bits |= Writable;
@@ -169,11 +199,26 @@ public struct RiscVPte : IGenericPte<RiscVPte>
         return bits;
     }
 
+    /// <summary>A PROT_NONE leaf: V = 0, the marker, and the kept flags (see the type's remarks).</summary>
+    private static ulong EncodeProtNone(MappingFlags flags)
+    {
+        ulong bits = ProtNoneMarker;
+        if ((flags & MappingFlags.User) != 0)
+            bits |= UserMode;
+        if ((flags & MappingFlags.Device) != 0)
+            bits |= ProtNoneDevice;
+        if ((flags & MappingFlags.Uncached) != 0)
+            bits |= ProtNoneUncached;
+        return bits;
+    }
+
     // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {
-        if ((bits & Valid) == 0 || (bits & LeafMask) == 0)
+        if ((bits & Valid) == 0)
+            return (bits & ProtNoneMarker) != 0 ? DecodeProtNone(bits) : MappingFlags.None;
+        if ((bits & LeafMask) == 0)
             return MappingFlags.None;
         MappingFlags flags = MappingFlags.None;
         if ((bits & Readable) != 0)
@@ -184,6 +229,19 @@ public struct RiscVPte : IGenericPte<RiscVPte>
             flags |= MappingFlags.Execute;
         if ((bits & UserMode) != 0)
             flags |= MappingFlags.User;
+        return flags;
+    }
+
+    /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    private static MappingFlags DecodeProtNone(ulong bits)
+    {
+        MappingFlags flags = MappingFlags.None;
+        if ((bits & UserMode) != 0)
+            flags |= MappingFlags.User;
+        if ((bits & ProtNoneDevice) != 0)
+            flags |= MappingFlags.Device;
+        if ((bits & ProtNoneUncached) != 0)
+            flags |= MappingFlags.Uncached;
         return flags;
     }
     // Stryker restore Assignment

@@ -12,7 +12,7 @@ namespace PageTableMultiarch;
 /// The processor ANDs R/W and U/S over every level of the walk (SDM Vol. 3A §4.6.1), so intermediate
 /// entries grant everything and each leaf restricts. Their <see cref="Flags"/> therefore decode as
 /// <c>Read | Write | Execute | User</c>.</para>
-/// <para><b>Leaves</b> (<see cref="NewPage"/>): P always; R/W for <see cref="MappingFlags.Write"/>; U/S for
+/// <para><b>Leaves</b> that grant access (<see cref="NewPage"/> with Read): P always; R/W for <see cref="MappingFlags.Write"/>; U/S for
 /// <see cref="MappingFlags.User"/>; XD unless <see cref="MappingFlags.Execute"/>; PS for a 2M/1G leaf.
 /// A (accessed) and D (dirty) are preset on every leaf, so the processor never needs its locked
 /// read-modify-write on first access or first store; a kernel that tracks accessed or dirty pages must
@@ -23,8 +23,14 @@ namespace PageTableMultiarch;
 /// without Device sets PCD only (PAT index 2, UC-).
 /// Decoding reads PCD with PWT as Device and PCD alone as Uncached; PWT alone (write-through) has no
 /// <see cref="MappingFlags"/> counterpart and decodes as neither.</para>
+/// <para><b>PROT_NONE leaves</b> (flags without Read, Write and Execute): P = 0, so every access faults with a
+/// not-present page fault, and the processor ignores bits 63:1 of the entry (SDM Vol. 3A §4.5, Tables 4-15..4-20: an
+/// entry whose P flag is 0 is "ignored" apart from P; Figure 4-11 "Formats of ... Paging-Structure Entries", the
+/// "Not Present" row). The library keeps the frame in bits 51:12 and PS (bit 7) for a 2M/1G leaf as in a present
+/// entry, and marks the entry with bit 9; User goes to U/S (bit 2), Device to bit 10, Uncached to bit 11, all as given.
+/// No other bit is set.</para>
 /// <para><b>Effective flags</b> (docs/semantics.md): <see cref="MappingFlags.Read"/> is always reported for a
-/// present entry (x86 cannot deny reads), and Device drops Uncached.</para>
+/// present entry (x86 cannot deny reads), and Device drops Uncached. A PROT_NONE leaf reports exactly its flags.</para>
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
 public struct X64Pte : IGenericPte<X64Pte>
@@ -58,6 +64,18 @@ public struct X64Pte : IGenericPte<X64Pte>
 
     /// <summary>XD, bit 63: execute-disable when IA32_EFER.NXE = 1 (SDM Vol. 3A Tables 4-15..4-20, §4.6).</summary>
     private const ulong ExecuteDisable = 1UL << 63;
+
+    /// <summary>
+    /// Bit 9 of an entry with P = 0: marks a PROT_NONE leaf. The processor ignores bits 63:1 of an entry whose P flag is
+    /// 0 (SDM Vol. 3A §4.5, Tables 4-15..4-20 and Figure 4-11, "Not Present"); bit 9 is also ignored in present entries.
+    /// </summary>
+    private const ulong ProtNoneMarker = 1UL << 9;
+
+    /// <summary>Bit 10 of a PROT_NONE leaf (P = 0, ignored by the processor, SDM Vol. 3A §4.5): <see cref="MappingFlags.Device"/>.</summary>
+    private const ulong ProtNoneDevice = 1UL << 10;
+
+    /// <summary>Bit 11 of a PROT_NONE leaf (P = 0, ignored by the processor, SDM Vol. 3A §4.5): <see cref="MappingFlags.Uncached"/>.</summary>
+    private const ulong ProtNoneUncached = 1UL << 11;
 
     /// <summary>Physical-address bits 51:12 (SDM Vol. 3A Tables 4-15..4-20, with MAXPHYADDR = 52).</summary>
     private const ulong AddressMask = 0x000f_ffff_ffff_f000;
@@ -103,7 +121,8 @@ public struct X64Pte : IGenericPte<X64Pte>
         get => new(_bits & AddressMask);
     }
 
-    /// <summary>The decoded flags; <see cref="MappingFlags.None"/> when P is clear. See the type's remarks.</summary>
+    /// <summary>The decoded flags: a PROT_NONE leaf's kept flags, <see cref="MappingFlags.None"/> for any other entry with P
+    /// clear. See the type's remarks.</summary>
     public readonly MappingFlags Flags
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -131,11 +150,18 @@ public struct X64Pte : IGenericPte<X64Pte>
         get => (_bits & Present) != 0;
     }
 
-    /// <summary>Whether P and PS are both set: a 1G or 2M leaf (meaningful in a PDPTE or PDE only).</summary>
+    /// <summary>Whether P is clear and the PROT_NONE marker (bit 9) set.</summary>
+    public readonly bool IsProtNone
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_bits & (Present | ProtNoneMarker)) == ProtNoneMarker;
+    }
+
+    /// <summary>Whether PS is set in a present entry or a PROT_NONE leaf: a 1G or 2M leaf (meaningful in a PDPTE or PDE only).</summary>
     public readonly bool IsHuge
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (_bits & (Present | PageSizeBit)) == (Present | PageSizeBit);
+        get => (_bits & PageSizeBit) != 0 && (_bits & (Present | ProtNoneMarker)) != 0;
     }
 
     /// <summary>Replaces address bits 51:12, keeping every other bit.</summary>
@@ -158,6 +184,7 @@ public struct X64Pte : IGenericPte<X64Pte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Encode(MappingFlags flags, bool isHuge)
     {
+        if (flags.IsProtNone()) return EncodeProtNone(flags, isHuge);
         ulong bits = LeafBits;
         if ((flags & MappingFlags.Write) != 0)
             bits |= Writable;
@@ -174,12 +201,27 @@ public struct X64Pte : IGenericPte<X64Pte>
         return bits;
     }
 
+    /// <summary>A PROT_NONE leaf: P = 0, the marker, and the kept flags (see the type's remarks).</summary>
+    private static ulong EncodeProtNone(MappingFlags flags, bool isHuge)
+    {
+        ulong bits = ProtNoneMarker;
+        if ((flags & MappingFlags.User) != 0)
+            bits |= UserAccessible;
+        if ((flags & MappingFlags.Device) != 0)
+            bits |= ProtNoneDevice;
+        if ((flags & MappingFlags.Uncached) != 0)
+            bits |= ProtNoneUncached;
+        if (isHuge)
+            bits |= PageSizeBit;
+        return bits;
+    }
+
     // Stryker disable Assignment : as in Encode, each |= adds a flag the value does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static MappingFlags Decode(ulong bits)
     {
         if ((bits & Present) == 0)
-            return MappingFlags.None;
+            return (bits & ProtNoneMarker) != 0 ? DecodeProtNone(bits) : MappingFlags.None;
         MappingFlags flags = MappingFlags.Read;
         if ((bits & Writable) != 0)
             flags |= MappingFlags.Write;
@@ -189,6 +231,19 @@ public struct X64Pte : IGenericPte<X64Pte>
             flags |= MappingFlags.User;
         if ((bits & CacheDisable) != 0)
             flags |= (bits & WriteThrough) != 0 ? MappingFlags.Device : MappingFlags.Uncached;
+        return flags;
+    }
+
+    /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    private static MappingFlags DecodeProtNone(ulong bits)
+    {
+        MappingFlags flags = MappingFlags.None;
+        if ((bits & UserAccessible) != 0)
+            flags |= MappingFlags.User;
+        if ((bits & ProtNoneDevice) != 0)
+            flags |= MappingFlags.Device;
+        if ((bits & ProtNoneUncached) != 0)
+            flags |= MappingFlags.Uncached;
         return flags;
     }
     // Stryker restore Assignment

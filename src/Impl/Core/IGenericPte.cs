@@ -4,11 +4,25 @@ namespace PageTableMultiarch;
 /// A hardware page-table entry format (the original's <c>GenericPTE</c>). Implemented by 8-byte
 /// unmanaged structs that wrap the raw bits, so tables are read and written through pointers.
 /// </summary>
+/// <remarks>
+/// <para>The table code tells four kinds of entry apart, by level (the last level holds 4K entries):</para>
+/// <list type="bullet">
+/// <item><b>empty</b>: <see cref="IsUnused"/>;</item>
+/// <item><b>mapped leaf</b>: at the last level <see cref="IsPresent"/> or <see cref="IsProtNone"/>; above it
+/// <see cref="IsHuge"/> (a valid block or a PROT_NONE one);</item>
+/// <item><b>table pointer</b>: above the last level, <see cref="IsPresent"/> and not <see cref="IsHuge"/>; the only kind
+/// whose <see cref="Paddr"/> is ever followed or freed as a table;</item>
+/// <item><b>anything else</b> (non-zero, not valid, not a PROT_NONE leaf of that level: a stale or foreign value written
+/// past the table): not a mapping and never followed; an operation that maps there overwrites it.</item>
+/// </list>
+/// </remarks>
 /// <typeparam name="TSelf">The entry type itself.</typeparam>
 public interface IGenericPte<TSelf> where TSelf : unmanaged, IGenericPte<TSelf>
 {
     /// <summary>A leaf entry mapping <paramref name="paddr"/> with <paramref name="flags"/>;
-    /// <paramref name="isHuge"/> when it sits above the last level (a 2M or 1G block).</summary>
+    /// <paramref name="isHuge"/> when it sits above the last level (a 2M or 1G block). Flags without
+    /// <see cref="MappingFlags.Read"/>, <see cref="MappingFlags.Write"/> and <see cref="MappingFlags.Execute"/> give a
+    /// PROT_NONE leaf (<see cref="IsProtNone"/>).</summary>
     static abstract TSelf NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge);
 
     /// <summary>A non-leaf entry pointing to the next-level table at <paramref name="paddr"/>.</summary>
@@ -20,13 +34,16 @@ public interface IGenericPte<TSelf> where TSelf : unmanaged, IGenericPte<TSelf>
     /// <summary>The output address: the frame or block for a leaf, the next table otherwise.</summary>
     PhysAddr Paddr { get; }
 
-    /// <summary>The flags this entry grants, decoded from the hardware bits.</summary>
+    /// <summary>The flags of a leaf, decoded from its bits: for a PROT_NONE leaf <see cref="MappingFlags.None"/> plus the
+    /// <see cref="MappingFlags.User"/>, <see cref="MappingFlags.Device"/> and <see cref="MappingFlags.Uncached"/> it keeps;
+    /// <see cref="MappingFlags.None"/> for an entry that is neither valid nor PROT_NONE.</summary>
     MappingFlags Flags { get; }
 
     /// <summary>Replaces the output address, keeping every other bit.</summary>
     void SetPaddr(PhysAddr paddr);
 
-    /// <summary>Replaces the flags of a leaf, keeping the output address; <paramref name="isHuge"/> as in <see cref="NewPage"/>.</summary>
+    /// <summary>Replaces the flags of a leaf, keeping the output address; <paramref name="isHuge"/> as in <see cref="NewPage"/>.
+    /// Turns a valid leaf into a PROT_NONE one and back as the flags say.</summary>
     void SetFlags(MappingFlags flags, bool isHuge);
 
     /// <summary>The raw 64-bit entry.</summary>
@@ -35,10 +52,16 @@ public interface IGenericPte<TSelf> where TSelf : unmanaged, IGenericPte<TSelf>
     /// <summary>Whether all bits are zero.</summary>
     bool IsUnused { get; }
 
-    /// <summary>Whether the hardware treats the entry as valid.</summary>
+    /// <summary>Whether the hardware treats the entry as valid (a table pointer, or a leaf that grants access). False for
+    /// a PROT_NONE leaf.</summary>
     bool IsPresent { get; }
 
-    /// <summary>Whether the entry is a leaf above the last level (2M/1G). Meaningful only above the last level.</summary>
+    /// <summary>Whether the entry is a PROT_NONE leaf: the hardware's valid bit clear and this format's software marker
+    /// set, with the frame, the page size and the kept flags in the other bits. Every access through it faults.</summary>
+    bool IsProtNone { get; }
+
+    /// <summary>Whether the entry is a leaf above the last level (2M/1G): a valid block or a PROT_NONE one. Meaningful only
+    /// above the last level.</summary>
     bool IsHuge { get; }
 
     /// <summary>Sets all bits to zero.</summary>

@@ -6,15 +6,19 @@ namespace PageTableMultiarch;
 /// <c>docs/encodings.md</c> lists, per architecture, which combinations survive the round trip.
 /// </summary>
 /// <remarks>
-/// Every mapping in this port must carry <see cref="Read"/>: none of the five formats can express a
-/// present page that grants nothing, and RISC-V reads R=W=X=0 as a pointer to the next table.
-/// Flags without <see cref="Read"/>, or with bits outside <see cref="All"/>, are rejected with
-/// <see cref="PagingError.InvalidFlags"/>.
+/// A mapping either grants access — its flags contain <see cref="Read"/>, with <see cref="Write"/> and
+/// <see cref="Execute"/> as wanted — or grants none: a <b>PROT_NONE</b> mapping, whose flags hold none of
+/// <see cref="Read"/>, <see cref="Write"/>, <see cref="Execute"/> (<see cref="User"/>, <see cref="Device"/> and
+/// <see cref="Uncached"/> may come with it and are kept as given). Every access to a PROT_NONE page faults: each format
+/// writes it with the hardware's valid bit clear, keeping the frame and the page size in bits the manuals leave to
+/// software (docs/encodings.md). <see cref="Write"/> or <see cref="Execute"/> without <see cref="Read"/>, and bits outside
+/// <see cref="All"/>, are rejected with <see cref="PagingError.InvalidFlags"/> on every architecture (what each
+/// architecture could express: docs/encodings.md).
 /// </remarks>
 [Flags]
 public enum MappingFlags : byte
 {
-    /// <summary>No permission (not a valid mapping on its own).</summary>
+    /// <summary>No access: alone, or with <see cref="User"/>, <see cref="Device"/>, <see cref="Uncached"/>, a PROT_NONE mapping.</summary>
     None = 0,
     /// <summary>Readable.</summary>
     Read = 1 << 0,
@@ -35,10 +39,20 @@ public enum MappingFlags : byte
 /// <summary>Checks shared by every operation that takes <see cref="MappingFlags"/>.</summary>
 public static class MappingFlagsExtensions
 {
+    /// <summary>The three access rights; a mapping whose flags hold none of them is PROT_NONE.</summary>
+    private const MappingFlags AccessRights = MappingFlags.Read | MappingFlags.Write | MappingFlags.Execute;
+
     /// <summary>
-    /// Whether <paramref name="flags"/> may be stored in a page-table entry: it contains
-    /// <see cref="MappingFlags.Read"/> and no undefined bit.
+    /// Whether <paramref name="flags"/> may be stored in a page-table entry: no undefined bit, and either
+    /// <see cref="MappingFlags.Read"/> or none of the access rights (PROT_NONE). <see cref="MappingFlags.Write"/> or
+    /// <see cref="MappingFlags.Execute"/> without <see cref="MappingFlags.Read"/> is not.
     /// </summary>
     public static bool IsValidForMapping(this MappingFlags flags) =>
-        (flags & MappingFlags.Read) != 0 && (flags & ~MappingFlags.All) == 0;
+        (flags & ~MappingFlags.All) == 0 && ((flags & MappingFlags.Read) != 0 || (flags & AccessRights) == 0);
+
+    /// <summary>
+    /// Whether <paramref name="flags"/> grant no access at all (none of <see cref="MappingFlags.Read"/>,
+    /// <see cref="MappingFlags.Write"/>, <see cref="MappingFlags.Execute"/>): a PROT_NONE mapping when they are valid.
+    /// </summary>
+    public static bool IsProtNone(this MappingFlags flags) => (flags & AccessRights) == 0;
 }

@@ -23,7 +23,7 @@ public enum PagingError : byte
     InvalidPhysAddr,
     /// <summary><c>vaddr + size</c> passes 2^64.</summary>
     RangeOverflow,
-    /// <summary>The flags lack <see cref="MappingFlags.Read"/> or hold undefined bits.</summary>
+    /// <summary>The flags hold <see cref="MappingFlags.Write"/> or <see cref="MappingFlags.Execute"/> without <see cref="MappingFlags.Read"/>, or undefined bits.</summary>
     InvalidFlags,
     /// <summary>The address lies under a root entry borrowed from another table by <c>CopyFrom</c>; it is read-only here.</summary>
     BorrowedEntry,

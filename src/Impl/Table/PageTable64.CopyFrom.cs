@@ -65,7 +65,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             SharedSubtree? oldShare = _shares?[i];
             bool wasBorrowed = _borrowed.Get(i);
             TPte entry = src[i];
-            if (entry.IsPresent && !entry.IsHuge) Hold(i, other.ShareOf(i, entry.Paddr));
+            if (IsTable(entry, 0)) Hold(i, other.ShareOf(i, entry.Paddr));
             else if (oldShare is not null) _shares![i] = null;
             _borrowed.Set(i);
             _anyBorrowed = true;
@@ -73,7 +73,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
 
             // Let go of what the slot held: a shared subtree is freed by its last holder; an own one now.
             if (oldShare is not null) Release(oldShare, memoryReleased: false);
-            else if (!wasBorrowed && old[i].IsPresent && !old[i].IsHuge) FreeSubtree(old[i].Paddr, 1);
+            else if (!wasBorrowed && IsTable(old[i], 0)) FreeSubtree(old[i].Paddr, 1);
         }
         return PagingResult.Ok;
     }

@@ -43,7 +43,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         for (int i = from; i <= to; i++)
         {
             TPte* e = table + i;
-            if (level == LeafLevel || !e->IsPresent || e->IsHuge) continue;
+            if (!IsTable(*e, level)) continue; // leaves (PROT_NONE ones too) stay, and nothing else is followed
             ulong childVa = tableVa | ((ulong)i << shift);
             if (level == 0 && IsBorrowedAddress(childVa)) continue; // another table's subtree: not ours to free
             PhysAddr child = e->Paddr;

@@ -285,7 +285,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
             for (TPte* end = table + EntryCount; rest != 0 && ++e != end;)
             {
-                if (!e->IsPresent) return PagingError.NotMapped;
+                if (!IsLeaf(*e, LeafLevel)) return PagingError.NotMapped;
                 action.Apply(e, false, cur);
                 cur += FrameArena.FrameSize;
                 rest -= FrameArena.FrameSize;
@@ -329,7 +329,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
         {
             TPte value = *entry;
             value.SetFlags(Flags, huge);
-            if (BreakBeforeMake && entry->IsPresent && MemoryTypeDiffers(*entry, value)) // the address stays: only the memory type matters
+            // The address stays: only the memory type matters; and only between two valid leaves (PROT_NONE is invalid).
+            if (BreakBeforeMake && entry->IsPresent && value.IsPresent && MemoryTypeDiffers(*entry, value))
                 Break(entry, va);
             Write(entry, value);
             Flusher.Page(va);

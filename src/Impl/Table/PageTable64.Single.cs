@@ -46,7 +46,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <summary>
     /// Writes one leaf at <paramref name="level"/>, creating missing tables on the way. Arguments are already
     /// checked. On success <paramref name="table"/> is the table that holds the new leaf.
-    /// Returns 0 on success.
+    /// Returns 0 on success. An entry on the way (or at the target) that is neither a table nor a leaf is written over.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private unsafe PagingError MapLeaf(ulong va, ulong pa, int level, MappingFlags flags, out TPte* table)
@@ -55,12 +55,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
         for (int l = 0; l < level; l++)
         {
             TPte* e = table + Index(va, l);
-            if (e->IsUnused)
+            if (IsTable(*e, l))
             {
-                PagingError error = TryAllocTable(out PhysAddr next);
-                if (error != 0) return error;
-                Write(e, TPte.NewTable(next));
-                table = TableOf(next);
+                table = TableOf(e->Paddr);
             }
             else if (e->IsHuge)
             {
@@ -68,13 +65,17 @@ public partial class PageTable64<TMeta, TPte, THandler>
             }
             else
             {
-                table = TableOf(e->Paddr);
+                // Empty, or a non-zero entry of no kind (never followed): a new table takes its place.
+                PagingError error = TryAllocTable(out PhysAddr next);
+                if (error != 0) return error;
+                Write(e, TPte.NewTable(next));
+                table = TableOf(next);
             }
         }
         TPte* target = table + Index(va, level);
-        if (!target->IsUnused)
+        if (IsLeaf(*target, level)) return PagingError.AlreadyMapped;
+        if (IsTable(*target, level))
         {
-            if (level == LeafLevel || target->IsHuge) return PagingError.AlreadyMapped;
             PhysAddr sub = target->Paddr;
             if (SubtreeHasMapping(sub, level + 1)) return PagingError.AlreadyMapped;
             if (level == 0 && _shares?[(int)Index(va, 0)] is not null)

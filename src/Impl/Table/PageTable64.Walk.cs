@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace PageTableMultiarch;
 
-/// <summary>Called for each present entry by <c>Walk</c>: its level (0 = root), index in its table, the canonical
-/// virtual address of its first byte, and the entry.</summary>
+/// <summary>Called for each table pointer and each leaf (valid or PROT_NONE) by <c>Walk</c>: its level (0 = root), index in
+/// its table, the canonical virtual address of its first byte, and the entry.</summary>
 public delegate void WalkCallback<TPte>(int level, int index, VirtAddr vaddr, TPte entry) where TPte : unmanaged;
 
 /// <summary>A struct visitor for <c>Walk</c> (no delegate call per entry).</summary>
@@ -21,8 +21,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
 {
     /// <summary>
     /// Walks the table depth first in increasing address order (the original's <c>walk</c>), calling
-    /// <paramref name="pre"/> before and <paramref name="post"/> after each present entry's subtree. At most
-    /// <paramref name="limit"/> present entries are visited in each table (0 or less visits nothing).
+    /// <paramref name="pre"/> before and <paramref name="post"/> after each entry's subtree. The entries visited are table
+    /// pointers and leaves, PROT_NONE leaves included (their <c>IsPresent</c> is false); empty entries and non-zero entries
+    /// of no kind are skipped. At most <paramref name="limit"/> entries are visited in each table (0 or less visits nothing).
     /// Subtrees under borrowed root slots are walked too. The callbacks get a copy of each entry; they may read this table,
     /// but changing or disposing it from there throws <see cref="InvalidOperationException"/>.
     /// </summary>
@@ -59,12 +60,13 @@ public partial class PageTable64<TMeta, TPte, THandler>
         for (int i = 0; i < EntryCount && visited < limit; i++)
         {
             TPte entry = table[i]; // the visitor gets a copy: it may release the memory, after which no pointer is used
-            if (!entry.IsPresent) continue;
+            bool isTable = IsTable(entry, level);
+            if (!isTable && !IsLeaf(entry, level)) continue;
             ulong va = baseVa | ((ulong)i << Shift(level));
             var vaddr = new VirtAddr(Canonicalize(va));
             visitor.Pre(level, i, vaddr, in entry);
             ThrowIfMemoryReleased();
-            if (level < LeafLevel && !entry.IsHuge) WalkTable(TableOf(entry.Paddr), level + 1, va, limit, ref visitor);
+            if (isTable) WalkTable(TableOf(entry.Paddr), level + 1, va, limit, ref visitor);
             visitor.Post(level, i, vaddr, in entry);
             ThrowIfMemoryReleased();
             visited++;

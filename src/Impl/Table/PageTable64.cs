@@ -298,7 +298,8 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         TMeta.FlushTlb(new VirtAddr(va));
     }
 
-    /// <summary>Whether changing leaf <paramref name="old"/> into <paramref name="value"/> changes more than permissions.</summary>
+    /// <summary>Whether changing leaf <paramref name="old"/> into <paramref name="value"/> changes more than permissions. A
+    /// PROT_NONE leaf is invalid, so writing one, or writing over one, needs no break.</summary>
     private static bool NeedsBreak(TPte old, TPte value) =>
         old.IsPresent && value.IsPresent && (old.Paddr != value.Paddr || MemoryTypeDiffers(old, value));
 
@@ -311,11 +312,28 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         (TPte.NewPage(default, MappingFlags.Read, false).Bits ^ TPte.NewPage(default, MappingFlags.Read | MappingFlags.Device, false).Bits) |
         (TPte.NewPage(default, MappingFlags.Read, false).Bits ^ TPte.NewPage(default, MappingFlags.Read | MappingFlags.Uncached, false).Bits);
 
+    // ---- entry kinds ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Whether <paramref name="e"/>, at <paramref name="level"/>, is a mapping: at the last level a valid or PROT_NONE
+    /// entry, above it a valid or PROT_NONE huge leaf (see <see cref="IGenericPte{TSelf}"/>, "entry kinds").
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsLeaf(TPte e, int level) => level == LeafLevel ? e.IsPresent || e.IsProtNone : e.IsHuge;
+
+    /// <summary>
+    /// Whether <paramref name="e"/>, at <paramref name="level"/>, points to a next-level table: above the last level,
+    /// valid and not a leaf. No other entry is ever followed, or freed, as a table: not an empty one, not a PROT_NONE
+    /// leaf, and not a non-zero entry of no kind (a stale or foreign value), which counts as no mapping.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsTable(TPte e, int level) => level != LeafLevel && e.IsPresent && !e.IsHuge;
+
     // ---- lookup ---------------------------------------------------------------------------------
 
     /// <summary>
-    /// Finds the present leaf that covers <paramref name="va"/>: its entry pointer and level.
-    /// Returns false when some level on the way (or the leaf) is not present.
+    /// Finds the leaf (valid or PROT_NONE) that covers <paramref name="va"/>: its entry pointer and level.
+    /// Returns false when some level on the way holds no table, or the entry found is no leaf.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe bool TryFindLeaf(ulong va, out TPte* entry, out int level) => TryFindLeaf(va, out entry, out level, out _);
@@ -328,12 +346,12 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         for (level = 0; ; level++)
         {
             TPte* e = table + Index(va, level);
-            if (!e->IsPresent) break;
-            if (level == LeafLevel || e->IsHuge)
+            if (IsLeaf(*e, level))
             {
                 entry = e;
                 return true;
             }
+            if (!IsTable(*e, level)) break;
             table = TableOf(e->Paddr);
         }
         entry = null;
@@ -348,9 +366,8 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         for (int i = 0; i < EntryCount; i++)
         {
             TPte* e = table + i;
-            if (!e->IsPresent) continue;
-            if (level == LeafLevel || e->IsHuge) return true;
-            if (SubtreeHasMapping(e->Paddr, level + 1)) return true;
+            if (IsLeaf(*e, level)) return true;
+            if (IsTable(*e, level) && SubtreeHasMapping(e->Paddr, level + 1)) return true;
         }
         return false;
     }
@@ -385,7 +402,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
                 if (EightUnused(table + i)) continue;
                 for (TPte* e = table + i, end = e + 8; e != end; e++)
                 {
-                    if (e->IsPresent && !e->IsHuge) CollectSubtree(e->Paddr, level + 1, ref batch);
+                    if (IsTable(*e, level)) CollectSubtree(e->Paddr, level + 1, ref batch);
                 }
             }
         }
@@ -405,7 +422,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
             if (EightUnused(table + i)) continue;
             for (TPte* e = table + i, end = e + 8; e != end; e++)
             {
-                if (!e->IsPresent || e->IsHuge) continue;
+                if (!IsTable(*e, LeafLevel - 1)) continue; // leaves (PROT_NONE ones too) and stale entries hold no table
                 if (count == FrameBatch.Capacity)
                 {
                     batch.Count = count;
@@ -485,7 +502,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
                 }
                 if (released || _borrowed.Get(slot)) continue;
                 TPte* e = root + slot;
-                if (!e->IsPresent || e->IsHuge) continue;
+                if (!IsTable(*e, 0)) continue;
                 CollectSubtree(e->Paddr, 1, ref batch);
             }
         }

@@ -142,7 +142,7 @@ public sealed class A64Walker : IHardwareWalker, IWalkRules
     {
         if (!Bit(entry, ValidBit))
         {
-            return WalkStep.Faulted(level, "translation fault: invalid descriptor (bit 0 = 0)");
+            return WalkStep.InvalidEntry(level, "translation fault: invalid descriptor (bit 0 = 0)");
         }
 
         bool typeBit = Bit(entry, TypeBit);

@@ -119,7 +119,7 @@ public sealed class La64Walker : IHardwareWalker, IWalkRules
     {
         if (!Bit(entry, ValidBit))
         {
-            return WalkResult.Faulted(level, "page invalid exception (V=0)");
+            return WalkResult.InvalidEntry(level, "page invalid exception (V=0)");
         }
 
         if (huge && (entry & Mask(indexLow - 1, HugeGlobalBit + 1)) != 0)

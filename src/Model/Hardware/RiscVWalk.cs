@@ -65,7 +65,7 @@ internal sealed class RiscVWalk : IWalkRules
         // Step 3.
         if (!Bit(pte, ValidBit))
         {
-            return WalkStep.Faulted(level, "page fault: V=0");
+            return WalkStep.InvalidEntry(level, "page fault: V=0");
         }
 
         bool read = Bit(pte, ReadBit);

@@ -34,6 +34,12 @@ public readonly record struct WalkResult(Translation? Translation, WalkFault? Fa
     /// <returns>A result holding the fault.</returns>
     public static WalkResult Faulted(int level, string reason) => new(null, new WalkFault(level, reason));
 
+    /// <summary>A walk that stopped at an entry the MMU does not treat as valid (<see cref="WalkFault.InvalidEntry"/>).</summary>
+    /// <param name="level">The level of that entry (0 = root).</param>
+    /// <param name="reason">The architectural fault, in words.</param>
+    /// <returns>A result holding the fault.</returns>
+    public static WalkResult InvalidEntry(int level, string reason) => new(null, new WalkFault(level, reason, InvalidEntry: true));
+
     /// <summary>Prints the translation or the fault.</summary>
     /// <returns>The text of whichever is present.</returns>
     public override string ToString() =>

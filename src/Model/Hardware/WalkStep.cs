@@ -10,4 +10,6 @@ internal readonly record struct WalkStep(StepKind Kind, ulong NextTable, ulong I
     public static WalkStep LeafHere(ulong inherited) => new(StepKind.Leaf, 0, inherited, default);
 
     public static WalkStep Faulted(int level, string reason) => new(StepKind.Fault, 0, 0, WalkResult.Faulted(level, reason));
+
+    public static WalkStep InvalidEntry(int level, string reason) => new(StepKind.Fault, 0, 0, WalkResult.InvalidEntry(level, reason));
 }

@@ -135,7 +135,7 @@ public sealed class X64Walker : IHardwareWalker, IWalkRules
     {
         if (!Bit(entry, PresentBit))
         {
-            return WalkStep.Faulted(level, "not present (P=0)");
+            return WalkStep.InvalidEntry(level, "not present (P=0)");
         }
 
         // Reserved bits of every entry (Tables 4-15 to 4-20): the address bits at and above MAXPHYADDR, and XD when

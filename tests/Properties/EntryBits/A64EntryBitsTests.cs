@@ -16,6 +16,9 @@ public sealed class A64EntryBitsTests : PteContractTests<A64Pte>
 
     protected override ulong MaxPaddr => 0x0000_ffff_ffff_f000;
 
+    // Bit 0, valid descriptor (D8.3).
+    protected override ulong ValidBit => 0x1;
+
     // Device wins over Uncached; nothing else is dropped.
     protected override MappingFlags Effective(MappingFlags flags) =>
         (flags & Device) != 0 ? flags & ~Uncached : flags;
@@ -113,5 +116,36 @@ public sealed class A64EntryBitsTests : PteContractTests<A64Pte>
     public void Canonical_addresses_sign_extend_bit_47(ulong va, bool valid)
     {
         Assert.Equal(valid, A64PagingMetaData.VaddrIsValid(va));
+    }
+
+    public static TheoryData<ulong, MappingFlags, bool, ulong> ManualProtNoneLeaves => new()
+    {
+        // page: bit 0 = 0, bit 1 = 1 (page), marker bit 55
+        { 0x0000_1234_5678_9000, None, false, 0x0080_1234_5678_9002 },
+        // + AP[1] 0x40 for User
+        { 0x0000_1234_5678_9000, User, false, 0x0080_1234_5678_9042 },
+        // + bits 56 (Device) and 57 (Uncached)
+        { 0x0000_1234_5678_9000, Device | Uncached, false, 0x0380_1234_5678_9002 },
+        // block: bit 1 = 0
+        { 0x0000_00ab_cde0_0000, User | Device | Uncached, true, 0x0380_00ab_cde0_0040 },
+        { 0x0000_0040_c000_0000, None, true, 0x0080_0040_c000_0000 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManualProtNoneLeaves))]
+    public void Prot_none_bits_match_the_manual(ulong pa, MappingFlags flags, bool huge, ulong expected)
+    {
+        Assert.Equal(expected, A64Pte.NewPage(new PhysAddr(pa), flags, huge).Bits);
+        Assert.Equal(flags, A64Pte.FromBits(expected).Flags);
+    }
+
+    [Fact]
+    public void Prot_none_kinds_are_read_from_bit_0_the_marker_and_bit_1()
+    {
+        Assert.True(A64Pte.FromBits(0x0080_0000_0020_0000).IsHuge);   // marker, bit 1 clear: a block
+        Assert.False(A64Pte.FromBits(0x0080_0000_0020_0002).IsHuge);  // marker, bit 1 set: a page
+        Assert.False(A64Pte.FromBits(0x0000_0000_0020_0000).IsHuge);  // no marker: nothing
+        Assert.False(A64Pte.FromBits(0x0080_0000_0020_0001).IsProtNone); // valid: a block, whatever bit 55 says
+        Assert.True(A64Pte.FromBits(0x0080_0000_0020_0001).IsHuge);
     }
 }

@@ -16,6 +16,9 @@ public sealed class La64EntryBitsTests : PteContractTests<La64Pte>
 
     protected override ulong MaxPaddr => 0x0000_ffff_ffff_f000;
 
+    // V, bit 0 (§7.5 TLBELO).
+    protected override ulong ValidBit => 0x1;
+
     // Device wins over Uncached; nothing else is dropped.
     protected override MappingFlags Effective(MappingFlags flags) =>
         (flags & Device) != 0 ? flags & ~Uncached : flags;
@@ -114,5 +117,36 @@ public sealed class La64EntryBitsTests : PteContractTests<La64Pte>
     public void Canonical_addresses_sign_extend_bit_47(ulong va, bool valid)
     {
         Assert.Equal(valid, La64PagingMetaData.VaddrIsValid(va));
+    }
+
+    public static TheoryData<ulong, MappingFlags, bool, ulong> ManualProtNoneLeaves => new()
+    {
+        // V = 0, P = 0, marker bit 9 = 0x200
+        { 0x0000_1234_5678_9000, None, false, 0x0000_1234_5678_9200 },
+        // + PLV = 3 (0xc)
+        { 0x0000_1234_5678_9000, User, false, 0x0000_1234_5678_920c },
+        // + bit 10 (Device) and bit 11 (Uncached), both kept
+        { 0x0000_1234_5678_9000, Device | Uncached, false, 0x0000_1234_5678_9e00 },
+        // huge: HUGE (0x40) stays, so LDDIR does not take it for a directory
+        { 0x0000_00ab_cde0_0000, User | Device | Uncached, true, 0x0000_00ab_cde0_0e4c },
+        { 0x0000_0040_c000_0000, None, true, 0x0000_0040_c000_0240 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManualProtNoneLeaves))]
+    public void Prot_none_bits_match_the_manual(ulong pa, MappingFlags flags, bool huge, ulong expected)
+    {
+        Assert.Equal(expected, La64Pte.NewPage(new PhysAddr(pa), flags, huge).Bits);
+        Assert.Equal(flags, La64Pte.FromBits(expected).Flags);
+    }
+
+    [Fact]
+    public void Prot_none_kinds_are_read_from_V_the_marker_and_HUGE()
+    {
+        Assert.True(La64Pte.FromBits(0x0000_0000_0020_0240).IsHuge);   // marker|HUGE
+        Assert.False(La64Pte.FromBits(0x0000_0000_0020_0200).IsHuge);  // marker alone
+        Assert.False(La64Pte.FromBits(0x0000_0000_0020_0040).IsHuge);  // HUGE alone: stale
+        Assert.False(La64Pte.FromBits(0x0000_0000_0020_0241).IsProtNone); // V set
+        Assert.True(La64Pte.FromBits(0x0000_0000_0020_0241).IsHuge);
     }
 }

@@ -22,6 +22,26 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     /// <summary>What <c>IsHuge</c> reads on a leaf made with <paramref name="isHuge"/>.</summary>
     protected virtual bool LeafIsHuge(bool isHuge) => isHuge;
 
+    /// <summary>The hardware's valid bit of the format, written out from the manual.</summary>
+    protected abstract ulong ValidBit { get; }
+
+    /// <summary>The 8 PROT_NONE flag sets: none of Read, Write, Execute, with every subset of User, Device, Uncached.</summary>
+    public static IEnumerable<MappingFlags> AllProtNoneFlags =>
+        Enumerable.Range(0, 8).Select(i => (MappingFlags)(i << 3));
+
+    /// <summary>Every PROT_NONE flag set, at every page size.</summary>
+    public static TheoryData<MappingFlags, PageSize> ProtNoneLeaves
+    {
+        get
+        {
+            var data = new TheoryData<MappingFlags, PageSize>();
+            foreach (MappingFlags f in AllProtNoneFlags)
+                foreach (PageSize s in new[] { PageSize.Size4K, PageSize.Size2M, PageSize.Size1G })
+                    data.Add(f, s);
+            return data;
+        }
+    }
+
     /// <summary>The 32 flag sets that contain Read: Read plus every subset of the other five flags.</summary>
     public static IEnumerable<MappingFlags> AllReadFlags =>
         Enumerable.Range(0, 32).Select(i => MappingFlags.Read | (MappingFlags)(i << 1));
@@ -142,6 +162,105 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
         Assert.Equal(LeafIsHuge(huge), e.IsHuge);
         Assert.True(e.IsPresent);
     }
+
+    [Theory]
+    [MemberData(nameof(ProtNoneLeaves))]
+    public void Prot_none_leaf_is_invalid_for_the_hardware_and_keeps_address_size_and_flags(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+
+        Assert.Equal(0UL, e.Bits & ValidBit);
+        Assert.False(e.IsPresent);
+        Assert.True(e.IsProtNone);
+        Assert.False(e.IsUnused);
+        Assert.Equal(PaFor(size), e.Paddr);
+        Assert.Equal(flags, e.Flags); // exactly as given: no implied Read, no memory type dropped
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+        Assert.Equal(e.Bits, TPte.NewPage(PaFor(size), e.Flags, huge).Bits);
+    }
+
+    [Fact]
+    public void Prot_none_leaf_at_the_highest_address_keeps_it()
+    {
+        foreach (MappingFlags flags in AllProtNoneFlags)
+        {
+            TPte e = TPte.NewPage(new PhysAddr(MaxPaddr), flags, isHuge: false);
+            Assert.Equal(new PhysAddr(MaxPaddr), e.Paddr);
+            Assert.Equal(flags, e.Flags);
+            Assert.True(e.IsProtNone);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ProtNoneLeaves))]
+    public void SetFlags_takes_every_right_away_and_gives_them_back(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        // From the valid leaf with the complement of the kept flags, so that every kept flag has to change.
+        MappingFlags granted = MappingFlags.Read | MappingFlags.Write | MappingFlags.Execute
+            | ((MappingFlags.User | MappingFlags.Device | MappingFlags.Uncached) & ~flags);
+        TPte e = TPte.NewPage(PaFor(size), granted, huge);
+
+        e.SetFlags(flags, huge);
+        Assert.Equal(TPte.NewPage(PaFor(size), flags, huge).Bits, e.Bits);
+        Assert.True(e.IsProtNone);
+        Assert.False(e.IsPresent);
+        Assert.Equal(flags, e.Flags);
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+
+        e.SetFlags(granted, huge);
+        Assert.Equal(TPte.NewPage(PaFor(size), granted, huge).Bits, e.Bits);
+        Assert.True(e.IsPresent);
+        Assert.False(e.IsProtNone);
+        Assert.Equal(Effective(granted), e.Flags);
+        Assert.Equal(PaFor(size), e.Paddr);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProtNoneLeaves))]
+    public void SetPaddr_keeps_a_prot_none_leaf_as_it_is(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+        ulong otherBits = e.Bits & ~AddressFieldMask;
+
+        e.SetPaddr(OtherPaFor(size));
+
+        Assert.Equal(OtherPaFor(size), e.Paddr);
+        Assert.Equal(otherBits, e.Bits & ~AddressFieldMask);
+        Assert.True(e.IsProtNone);
+        Assert.Equal(flags, e.Flags);
+        Assert.Equal(LeafIsHuge(huge), e.IsHuge);
+    }
+
+    [Theory]
+    [MemberData(nameof(Leaves))]
+    public void Valid_leaves_are_not_prot_none_and_a_stale_one_is_no_entry_kind(MappingFlags flags, PageSize size)
+    {
+        bool huge = size != PageSize.Size4K;
+        TPte e = TPte.NewPage(PaFor(size), flags, huge);
+        Assert.False(e.IsProtNone);
+
+        // The same leaf with the valid bit cleared (a stale value): neither valid, nor PROT_NONE, nor huge, no flags.
+        TPte stale = FromBits(e.Bits & ~ValidBit);
+        Assert.False(stale.IsUnused);
+        Assert.False(stale.IsPresent);
+        Assert.False(stale.IsProtNone);
+        Assert.False(stale.IsHuge);
+        Assert.Equal(MappingFlags.None, stale.Flags);
+    }
+
+    [Fact]
+    public void Tables_and_empty_entries_are_not_prot_none()
+    {
+        Assert.False(TPte.Empty.IsProtNone);
+        foreach (ulong pa in new[] { 0UL, 0x1000UL, 0x0000_1234_5678_9000UL, MaxPaddr })
+            Assert.False(TPte.NewTable(new PhysAddr(pa)).IsProtNone, $"table at 0x{pa:x}");
+    }
+
+    /// <summary>Raw bits as an entry of the format.</summary>
+    protected static TPte FromBits(ulong bits) => Unsafe.As<ulong, TPte>(ref bits);
 
     [Fact]
     public void NewTable_is_present_not_huge_and_keeps_its_address()

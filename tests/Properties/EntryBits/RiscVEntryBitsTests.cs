@@ -15,6 +15,9 @@ public sealed class RiscVEntryBitsTests : PteContractTests<RiscVPte>
 
     protected override ulong MaxPaddr => 0x00ff_ffff_ffff_f000;
 
+    // V, bit 0 (Sv39 PTE format).
+    protected override ulong ValidBit => 0x1;
+
     // Memory types come from the PMAs: Device and Uncached are dropped.
     protected override MappingFlags Effective(MappingFlags flags) => flags & ~(Device | Uncached);
 
@@ -129,5 +132,38 @@ public sealed class RiscVEntryBitsTests : PteContractTests<RiscVPte>
     public void Sv48_addresses_sign_extend_bit_47(ulong va, bool valid)
     {
         Assert.Equal(valid, Sv48PagingMetaData.VaddrIsValid(va));
+    }
+
+    public static TheoryData<ulong, MappingFlags, bool, ulong> ManualProtNoneLeaves => new()
+    {
+        // V = 0, RSW bit 8 = 0x100, PPN = pa >> 12 at bit 10
+        { 0x0000_1234_5678_9000, None, false, 0x0000_048d_159e_2500 },
+        // + U 0x10
+        { 0x0000_1234_5678_9000, User, false, 0x0000_048d_159e_2510 },
+        // + bit 62 (Device) and bit 61 (Uncached), both kept
+        { 0x0000_1234_5678_9000, Device | Uncached, false, 0x6000_048d_159e_2500 },
+        // a superpage is written the same way (the level tells the size)
+        { 0x0000_00ab_cde0_0000, User | Device, true, 0x4000_002a_f378_0110 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManualProtNoneLeaves))]
+    public void Prot_none_bits_match_the_manual(ulong pa, MappingFlags flags, bool huge, ulong expected)
+    {
+        Assert.Equal(expected, RiscVPte.NewPage(new PhysAddr(pa), flags, huge).Bits);
+        Assert.Equal(flags, RiscVPte.FromBits(expected).Flags);
+    }
+
+    [Fact]
+    public void A_prot_none_leaf_is_never_a_pointer()
+    {
+        // V=1 with R=W=X=0 is a pointer; the PROT_NONE leaf has V=0 instead.
+        RiscVPte e = RiscVPte.NewPage(new PhysAddr(0x8000_0000), None, false);
+        Assert.Equal(0x0000_0000_2000_0100UL, e.Bits);
+        Assert.False(e.IsPresent);
+        Assert.True(e.IsHuge);
+        Assert.False(RiscVPte.FromBits(0x0000_0000_2000_0101).IsProtNone); // V set: a pointer, whatever RSW says
+        Assert.False(RiscVPte.FromBits(0x0000_0000_2000_0101).IsHuge);
+        Assert.Equal(None, RiscVPte.FromBits(0x0000_0000_2000_0101).Flags);
     }
 }

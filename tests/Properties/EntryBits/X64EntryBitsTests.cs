@@ -14,6 +14,9 @@ public sealed class X64EntryBitsTests : PteContractTests<X64Pte>
 
     protected override ulong MaxPaddr => 0x000f_ffff_ffff_f000;
 
+    // P, bit 0 (SDM Vol. 3A Tables 4-15..4-20).
+    protected override ulong ValidBit => 0x1;
+
     // Read is always reported; Device wins over Uncached.
     protected override MappingFlags Effective(MappingFlags flags)
     {
@@ -109,5 +112,37 @@ public sealed class X64EntryBitsTests : PteContractTests<X64Pte>
     public void Canonical_addresses_sign_extend_bit_47(ulong va, bool valid)
     {
         Assert.Equal(valid, X64PagingMetaData.VaddrIsValid(va));
+    }
+
+    public static TheoryData<ulong, MappingFlags, bool, ulong> ManualProtNoneLeaves => new()
+    {
+        // P = 0, marker bit 9 = 0x200, nothing else
+        { 0x0000_1234_5678_9000, None, false, 0x0000_1234_5678_9200 },
+        // + U/S 0x4
+        { 0x0000_1234_5678_9000, User, false, 0x0000_1234_5678_9204 },
+        // + bit 10 (Device) and bit 11 (Uncached), both kept: 0xe00
+        { 0x0000_1234_5678_9000, Device | Uncached, false, 0x0000_1234_5678_9e00 },
+        // 2M: + PS 0x80, U/S, Device, Uncached: 0xe84
+        { 0x0000_00ab_cde0_0000, User | Device | Uncached, true, 0x0000_00ab_cde0_0e84 },
+        // 1G: marker and PS: 0x280
+        { 0x0000_0040_c000_0000, None, true, 0x0000_0040_c000_0280 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManualProtNoneLeaves))]
+    public void Prot_none_bits_match_the_manual(ulong pa, MappingFlags flags, bool huge, ulong expected)
+    {
+        Assert.Equal(expected, X64Pte.NewPage(new PhysAddr(pa), flags, huge).Bits);
+        Assert.Equal(flags, X64Pte.FromBits(expected).Flags);
+    }
+
+    [Fact]
+    public void Prot_none_kinds_are_read_from_P_the_marker_and_PS()
+    {
+        Assert.True(X64Pte.FromBits(0x0000_0000_0020_0280).IsHuge);   // marker|PS
+        Assert.True(X64Pte.FromBits(0x0000_0000_0020_0280).IsProtNone);
+        Assert.False(X64Pte.FromBits(0x0000_0000_0020_0200).IsHuge);  // marker alone
+        Assert.False(X64Pte.FromBits(0x0000_0000_0020_0281).IsProtNone); // P set: a present entry, whatever bit 9 says
+        Assert.Equal(Read | Execute, X64Pte.FromBits(0x0000_0000_0020_0201).Flags); // present: bit 9 ignored
     }
 }

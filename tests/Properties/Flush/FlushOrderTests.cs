@@ -95,6 +95,32 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     }
 
     [Fact]
+    public void TakingEveryRightAwayOrGivingThemBackIsOneWriteWhateverTheMemoryType()
+    {
+        // A PROT_NONE leaf is invalid: writing one over a valid leaf is itself the break, and writing a valid leaf over
+        // it needs none (the flush returned for the first change removed what a walk had cached).
+        MappingFlags device = R | MappingFlags.Device, none = MappingFlags.User, uncached = RW | MappingFlags.Uncached;
+        Assert.True(_table.Map(new VirtAddr(0x1000), new PhysAddr(0x9000), PageSize.Size4K, device).IsOk);
+        Record();
+        Assert.True(_table.Protect(new VirtAddr(0x1000), none).IsOk);
+        Assert.Equal([W(Page(0x9000, device).Bits, Page(0x9000, none).Bits)], Strip(_events));
+
+        Record();
+        Assert.True(_table.Remap(new VirtAddr(0x1000), new PhysAddr(0xa000), uncached).IsOk);
+        Assert.Equal([W(Page(0x9000, none).Bits, Page(0xa000, uncached).Bits)], Strip(_events));
+
+        Assert.True(_table.Map(new VirtAddr(0x2000), new PhysAddr(0xb000), PageSize.Size4K, device).IsOk);
+        Record();
+        Assert.True(_table.ProtectRegion(new VirtAddr(0x1000), 2 * K4, MappingFlags.None, flushTlbByPage: true).IsOk);
+        TableEvent[] expected =
+        [
+            W(Page(0xa000, uncached).Bits, Page(0xa000, MappingFlags.None).Bits), new(EventKind.FlushPage, 0x1000),
+            W(Page(0xb000, device).Bits, Page(0xb000, MappingFlags.None).Bits), new(EventKind.FlushPage, 0x2000),
+        ];
+        Assert.Equal(expected, Strip(_events));
+    }
+
+    [Fact]
     public void CopyFromOnATableThatIsNotLiveWritesTheNewEntriesInPlace()
     {
         using var other = PageTable64<Observed<TInner>, TPte, ObservedHandler>.TryCreate(new ObservedHandler(_arena)).Value;

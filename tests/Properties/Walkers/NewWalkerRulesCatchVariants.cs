@@ -58,6 +58,8 @@ public struct ChangedPte<TInner, TChange> : IGenericPte<ChangedPte<TInner, TChan
 
     public readonly bool IsPresent => _entry.IsPresent;
 
+    public readonly bool IsProtNone => _entry.IsProtNone;
+
     public readonly bool IsHuge => _entry.IsHuge;
 
     public void Clear() => _entry.Clear();

@@ -57,7 +57,8 @@ public sealed class WalkerProperties
 
 /// <summary>
 /// Test-only x86_64 entry with the Write permission moved from R/W (bit 1) to bit 9 (an ignored bit), in encode
-/// and decode alike: every query answers as if nothing were wrong, but the MMU would refuse every write.
+/// and decode alike: every query answers as if nothing were wrong, but the MMU would refuse every write. A PROT_NONE
+/// leaf grants no write to move and is stored as <see cref="X64Pte"/> stores it (bit 9 is its marker there).
 /// </summary>
 public struct MovedWriteBitX64Pte : IGenericPte<MovedWriteBitX64Pte>
 {
@@ -70,13 +71,16 @@ public struct MovedWriteBitX64Pte : IGenericPte<MovedWriteBitX64Pte>
     public static MovedWriteBitX64Pte NewPage(PhysAddr paddr, MappingFlags flags, bool isHuge) =>
         Wrap(X64Pte.NewPage(paddr, flags & ~MappingFlags.Write, isHuge), (flags & MappingFlags.Write) != 0);
 
+    public readonly bool IsProtNone => _inner.IsProtNone;
+
     public static MovedWriteBitX64Pte NewTable(PhysAddr paddr) => new() { _inner = X64Pte.NewTable(paddr) };
 
     public static MovedWriteBitX64Pte Empty => default;
 
     public readonly PhysAddr Paddr => _inner.Paddr;
 
-    public readonly MappingFlags Flags => (_inner.Flags & ~MappingFlags.Write) | ((_inner.Bits & MovedWrite) != 0 ? MappingFlags.Write : 0);
+    public readonly MappingFlags Flags =>
+        _inner.IsPresent ? (_inner.Flags & ~MappingFlags.Write) | ((_inner.Bits & MovedWrite) != 0 ? MappingFlags.Write : 0) : _inner.Flags;
 
     public void SetPaddr(PhysAddr paddr) => _inner.SetPaddr(paddr);
 
@@ -84,7 +88,7 @@ public struct MovedWriteBitX64Pte : IGenericPte<MovedWriteBitX64Pte>
     {
         var inner = _inner;
         inner.SetFlags(flags & ~MappingFlags.Write, isHuge);
-        this = Wrap(X64Pte.FromBits(inner.Bits & ~MovedWrite), (flags & MappingFlags.Write) != 0);
+        this = inner.IsPresent ? Wrap(X64Pte.FromBits(inner.Bits & ~MovedWrite), (flags & MappingFlags.Write) != 0) : new() { _inner = inner };
     }
 
     public readonly ulong Bits => _inner.Bits;
