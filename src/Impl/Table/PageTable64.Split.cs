@@ -87,7 +87,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
             for (TPte* last = table + EntryCount; rest != 0 && ++e != last;)
             {
-                if (!e->IsPresent) return PagingError.NotMapped;
+                if (!IsLeaf(*e, LeafLevel)) return PagingError.NotMapped; // mapped: a valid or a PROT_NONE 4K page
                 cur += FrameArena.FrameSize;
                 rest -= FrameArena.FrameSize;
             }
@@ -187,12 +187,14 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// removes all its entries. RISC-V: a leaf PTE was modified, so <c>sfence.vma</c> with an address in the page.
     /// LoongArch: <c>invtlb</c> of the huge page's entry.</item>
     /// </list>
+    /// A PROT_NONE huge page is invalid already, which is what the break would make it: its pointer is written in place
+    /// on AArch64 too, and then the page is invalidated as elsewhere (RISC-V may cache an invalid entry).
     /// The table's own TLB maintenance of the pieces' later changes is the ordinary one (the flush returned, or the
     /// per-page flushes). A table that is not live writes the pointer and flushes nothing.
     /// </summary>
     private unsafe void LinkSplit(TPte* entry, PhysAddr table, ulong va)
     {
-        bool breakFirst = TMeta.BreakBeforeMake && Live;
+        bool breakFirst = TMeta.BreakBeforeMake && Live && entry->IsPresent;
         if (breakFirst) Break(entry, va);
         Write(entry, TPte.NewTable(table));
         if (Live && !breakFirst) TMeta.FlushTlb(new VirtAddr(va));

@@ -297,6 +297,28 @@ public abstract class FlushOrderTests<TInner, TPte> : IDisposable
     }
 
     [Fact]
+    public void APROT_NONEHugePageIsInvalidAlreadySoItsSplitLinksInPlaceOnEveryArchitectureThenInvalidates()
+    {
+        // The break of break-before-make makes the block invalid; a PROT_NONE block is invalid already (and RISC-V may
+        // cache invalid entries, so the page is still invalidated after the link).
+        MappingFlags none = MappingFlags.User;
+        Assert.True(_table.Map(new VirtAddr(M2), new PhysAddr(G1), PageSize.Size2M, none).IsOk);
+        Record();
+        Assert.True(_table.ProtectRegion(new VirtAddr(M2 + K4), K4, RW, flushTlbByPage: false).IsOk);
+
+        Assert.Equal(EventKind.Alloc, _events[0].Kind);
+        ulong frame = _events[0].Address;
+        var fill = _events.Skip(1).Take(512).ToList();
+        Assert.Equal(Enumerable.Range(0, 512).Select(i => Page(G1 + (ulong)i * K4, none).Bits), fill.Select(e => e.New)); // PROT_NONE pieces, 4K apart
+        TableEvent[] rest =
+        [
+            W(Huge(G1, none).Bits, Pointer(frame)), new(EventKind.FlushPage, M2),
+            W(Page(G1 + K4, none).Bits, Page(G1 + K4, RW).Bits), // then the protection itself: no break either
+        ];
+        Assert.Equal(rest, Strip(_events.Skip(513).ToList()));
+    }
+
+    [Fact]
     public void OnATableThatIsNotLiveASplitLinksInPlaceAndFlushesNothing()
     {
         _table.Live = false;

@@ -198,10 +198,14 @@ public abstract class ProtNoneTableTests<TMeta, TPte> : IDisposable
         Assert.Equal(PagingError.MappedToHugePage, Table.Unmap(new VirtAddr(0x8040_1000)).Error);
         Assert.Equal(PagingError.MappedToHugePage, Table.Protect(new VirtAddr(0x8040_1000), RW).Error);
         Assert.Equal(PagingError.MappedToHugePage, Table.Remap(new VirtAddr(0x8040_1000), new PhysAddr(0x1000), RW).Error);
-        Assert.Equal(PagingError.MappedToHugePage, Table.UnmapRegion(new VirtAddr(0x8040_0000), K4, false).Error);
         Assert.Equal(PagingError.AlreadyMapped, Table.MapRegion(new VirtAddr(0x8040_0000), new PhysAddr(0), M2, RW, true, false).Error);
         Assert.Equal(At(0x40_0000, None, M2), Query(0x8040_0000));
         Assert.Equal(At(0x1000, None, K4), Query(0x4020_1000));
+
+        // A region that cuts it splits it, as any huge page (docs/semantics.md, "Split"): the rest stays PROT_NONE.
+        Assert.True(Table.UnmapRegion(new VirtAddr(0x8040_0000), K4, false).IsOk);
+        Assert.Equal(PagingError.NotMapped, Table.Query(new VirtAddr(0x8040_0000)).Error);
+        Assert.Equal(At(0x40_1000, None, K4), Query(0x8040_1000));
     }
 
     [Fact]
@@ -266,6 +270,148 @@ public abstract class ProtNoneTableTests<TMeta, TPte> : IDisposable
                     WalkResult result = walker.Translate(memory, image.RootPaddr.Value, va + size / 2, access, privilege);
                     Assert.True(result.Fault is { InvalidEntry: true } fault && fault.Level == LevelOf(size), $"0x{va:x} {access} {privilege}: {result}");
                 }
+    }
+
+    // ---- splits: a region that cuts a PROT_NONE huge page, or takes every right away from part of a huge page -------
+
+    /// <summary>The walker's answer for <paramref name="va"/> in this table's image.</summary>
+    private WalkResult Walked(ulong va, Access access, Privilege privilege)
+    {
+        TableImage image = Image(Table);
+        return PageTableModel.Hardware.Walkers.For(Name).Translate(new ImageMemory(image), image.RootPaddr.Value, va, access, privilege);
+    }
+
+    /// <summary>Every access to <paramref name="va"/> faults at an invalid entry of <paramref name="level"/>.</summary>
+    private void EveryAccessFaultsAt(ulong va, int level)
+    {
+        foreach (Access access in new[] { Access.Read, Access.Write, Access.Execute })
+            foreach (Privilege privilege in new[] { Privilege.Supervisor, Privilege.User })
+            {
+                WalkResult result = Walked(va, access, privilege);
+                Assert.True(result.Fault is { InvalidEntry: true } fault && fault.Level == level, $"0x{va:x} {access} {privilege}: {result}");
+            }
+    }
+
+    [Fact]
+    public void A_cut_prot_none_2M_page_becomes_prot_none_4K_pages_with_its_frames_and_flags()
+    {
+        const ulong va = 0x4060_0000, pa = 0x1240_0000;
+        const MappingFlags kept = User | MappingFlags.Device | MappingFlags.Uncached;
+        Assert.True(Table.Map(new VirtAddr(va), new PhysAddr(pa), PageSize.Size2M, kept).IsOk);
+        int before = Arena.InUse;
+
+        Assert.True(Table.UnmapRegion(new VirtAddr(va + 7 * K4), K4, flushTlbByPage: false).IsOk);
+        Assert.Equal(before + 1, Arena.InUse); // one table of 4K pieces
+        Assert.Equal(PagingError.NotMapped, Table.Query(new VirtAddr(va + 7 * K4)).Error);
+        Assert.Equal(At(pa, kept, K4), Query(va));
+        Assert.Equal(At(pa + 6 * K4 + 0x123, kept, K4), Query(va + 6 * K4 + 0x123));
+        Assert.Equal(At(pa + 8 * K4, kept, K4), Query(va + 8 * K4));
+        Assert.Equal(At(pa + M2 - 1, kept, K4), Query(va + M2 - 1));
+        for (int i = 0; i < 512; i++)
+        {
+            if (i == 7) continue;
+            TPte piece = EntryAt(va + (ulong)i * K4, LevelOf(K4));
+            Assert.True(piece.IsProtNone && !piece.IsPresent, $"piece {i}: 0x{piece.Bits:x16}");
+            Assert.Equal(new PhysAddr(pa + (ulong)i * K4), piece.Paddr);
+        }
+        var leaves = WalkedLeaves();
+        Assert.Equal(511, leaves.Count);
+        Assert.All(leaves, l => Assert.Equal((LevelOf(K4), kept), (l.Level, l.Entry.Flags)));
+        EveryAccessFaultsAt(va + 8 * K4, LevelOf(K4)); // the piece's own entry now, not the 2M one
+
+        // The pieces take rights and lose them like any 4K page, and the last one removed gives the table back.
+        Assert.True(Table.ProtectRegion(new VirtAddr(va), 7 * K4, RW, flushTlbByPage: false).IsOk);
+        Assert.Equal(At(pa + 6 * K4, RW, K4), Query(va + 6 * K4));
+        Assert.Equal(At(pa + 8 * K4, kept, K4), Query(va + 8 * K4));
+        Assert.True(Table.UnmapRegion(new VirtAddr(va), 7 * K4, flushTlbByPage: false).IsOk);
+        Assert.True(Table.UnmapRegion(new VirtAddr(va + 8 * K4), M2 - 8 * K4, flushTlbByPage: false).IsOk);
+        Assert.Empty(WalkedLeaves());
+        Assert.Equal(1, Arena.InUse);
+    }
+
+    [Fact]
+    public void A_cut_prot_none_1G_page_becomes_prot_none_2M_pieces_and_only_the_cut_piece_4K_pages()
+    {
+        const ulong va = 0x8000_0000, pa = 0xc000_0000;
+        Assert.True(Table.Map(new VirtAddr(va), new PhysAddr(pa), PageSize.Size1G, User).IsOk);
+        int before = Arena.InUse;
+
+        Assert.True(Table.ProtectRegion(new VirtAddr(va + 5 * M2 + K4), K4, RXU, flushTlbByPage: true).IsOk);
+        Assert.Equal(before + 2, Arena.InUse); // the table of 2M pieces and the 4K table of piece 5
+        Assert.Equal(At(pa + 5 * M2 + K4 + 0x10, RXU, K4), Query(va + 5 * M2 + K4 + 0x10));
+        Assert.Equal(At(pa + 5 * M2, User, K4), Query(va + 5 * M2));
+        Assert.Equal(At(pa + 5 * M2 + 2 * K4, User, K4), Query(va + 5 * M2 + 2 * K4));
+        Assert.Equal(At(pa + 4 * M2 + 0x5000, User, M2), Query(va + 4 * M2 + 0x5000));
+        Assert.Equal(At(pa + 6 * M2, User, M2), Query(va + 6 * M2));
+        Assert.Equal(At(pa + G1 - 1, User, M2), Query(va + G1 - 1));
+        TPte piece = EntryAt(va + 4 * M2, LevelOf(M2));
+        Assert.True(piece.IsProtNone && piece.IsHuge && !piece.IsPresent, $"0x{piece.Bits:x16}");
+        Assert.Equal(new PhysAddr(pa + 4 * M2), piece.Paddr);
+        Assert.True(EntryAt(va + 5 * M2, LevelOf(M2)).IsPresent); // the pointer to piece 5's 4K table
+        Assert.True(EntryAt(va + 5 * M2 + 2 * K4, LevelOf(K4)).IsProtNone);
+        Assert.True(EntryAt(va + 5 * M2 + K4, LevelOf(K4)).IsPresent);
+        EveryAccessFaultsAt(va + 4 * M2, LevelOf(M2));
+        EveryAccessFaultsAt(va + 5 * M2, LevelOf(K4));
+        Assert.Equal(pa + 5 * M2 + K4, Walked(va + 5 * M2 + K4, Access.Read, Privilege.User).Translation?.Pa);
+
+        // A 2M-aligned range of the pieces is removed as one 2M page: no table more.
+        Assert.True(Table.UnmapRegion(new VirtAddr(va + 9 * M2), M2, flushTlbByPage: false).IsOk);
+        Assert.Equal(before + 2, Arena.InUse);
+        Assert.Equal(PagingError.NotMapped, Table.Query(new VirtAddr(va + 9 * M2)).Error);
+        Assert.Equal(At(pa + 10 * M2, User, M2), Query(va + 10 * M2));
+        Table.Dispose();
+        Assert.Equal(0, Arena.InUse);
+    }
+
+    [Fact]
+    public void The_scan_before_a_split_counts_prot_none_4K_pages_as_mapped()
+    {
+        // Two PROT_NONE 4K pages in the last-level table before a 2M page; the region runs through them into the 2M page.
+        const ulong huge = 0x4060_0000;
+        Assert.True(Table.MapRegion(new VirtAddr(huge - 2 * K4), new PhysAddr(0x5000), 2 * K4, User, false, false).IsOk);
+        Assert.True(Table.Map(new VirtAddr(huge), new PhysAddr(0x1240_0000), PageSize.Size2M, RW).IsOk);
+        int before = Arena.InUse;
+
+        Assert.True(Table.ProtectRegion(new VirtAddr(huge - 2 * K4), 3 * K4, None, flushTlbByPage: false).IsOk);
+        Assert.Equal(before + 1, Arena.InUse);
+        Assert.Equal(At(0x5000, None, K4), Query(huge - 2 * K4));
+        Assert.Equal(At(0x1240_0000, None, K4), Query(huge));
+        Assert.Equal(At(0x1240_1000, RW, K4), Query(huge + K4));
+
+        Assert.True(Table.UnmapRegion(new VirtAddr(huge - 2 * K4), 4 * K4, flushTlbByPage: false).IsOk);
+        Assert.Equal(PagingError.NotMapped, Table.Query(new VirtAddr(huge - K4)).Error);
+        Assert.Equal(PagingError.NotMapped, Table.Query(new VirtAddr(huge + K4)).Error);
+        Assert.Equal(At(0x1240_2000, RW, K4), Query(huge + 2 * K4));
+    }
+
+    [Fact]
+    public void Taking_every_right_away_from_part_of_a_huge_page_splits_it_into_prot_none_pieces()
+    {
+        const ulong va2M = 0x4060_0000, pa2M = 0x1240_0000, va1G = 0x8000_0000, pa1G = 0xc000_0000;
+        Assert.True(Table.Map(new VirtAddr(va2M), new PhysAddr(pa2M), PageSize.Size2M, RW).IsOk);
+        Assert.True(Table.Map(new VirtAddr(va1G), new PhysAddr(pa1G), PageSize.Size1G, RW).IsOk);
+        int before = Arena.InUse;
+
+        Assert.True(Table.ProtectRegion(new VirtAddr(va2M + K4), 2 * K4, None, flushTlbByPage: false).IsOk);
+        Assert.Equal(before + 1, Arena.InUse);
+        Assert.Equal(At(pa2M + K4, None, K4), Query(va2M + K4));
+        Assert.Equal(At(pa2M + 2 * K4, None, K4), Query(va2M + 2 * K4));
+        Assert.Equal(At(pa2M, RW, K4), Query(va2M));
+        Assert.Equal(At(pa2M + 3 * K4, RW, K4), Query(va2M + 3 * K4));
+        TPte cut = EntryAt(va2M + K4, LevelOf(K4));
+        Assert.True(cut.IsProtNone && !cut.IsPresent, $"0x{cut.Bits:x16}");
+        Assert.True(EntryAt(va2M, LevelOf(K4)).IsPresent);
+
+        // Across two 2M pieces of the 1G page: both are split down to 4K, the other pieces stay 2M pages with rights.
+        Assert.True(Table.ProtectRegion(new VirtAddr(va1G + M2 - K4), 2 * K4, User, flushTlbByPage: true).IsOk);
+        Assert.Equal(before + 4, Arena.InUse);
+        Assert.Equal(At(pa1G + M2 - K4, User, K4), Query(va1G + M2 - K4));
+        Assert.Equal(At(pa1G + M2, User, K4), Query(va1G + M2));
+        Assert.Equal(At(pa1G + M2 - 2 * K4, RW, K4), Query(va1G + M2 - 2 * K4));
+        Assert.Equal(At(pa1G + M2 + K4, RW, K4), Query(va1G + M2 + K4));
+        Assert.Equal(At(pa1G + 2 * M2, RW, M2), Query(va1G + 2 * M2));
+        EveryAccessFaultsAt(va1G + M2, LevelOf(K4));
+        Assert.Equal(pa1G + 2 * M2 + 8, Walked(va1G + 2 * M2 + 8, Access.Write, Privilege.Supervisor).Translation?.Pa);
     }
 
     // ---- entries of no kind: a stale leaf, written past the table --------------------------------------------------
