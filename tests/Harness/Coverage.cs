@@ -24,12 +24,15 @@ public static class Coverage
     /// <summary>
     /// The kinds of split a region operation makes at an end that lies inside a huge page: a 2M page becomes 4K pages; a
     /// 1G page becomes 2M pages (the end is 2M-aligned); a 1G page becomes 2M pages and the 2M piece the end cuts 4K pages.
+    /// The last kind counts, besides its size kind, a split of a PROT_NONE huge page (of either size), whose pieces stay
+    /// PROT_NONE.
     /// </summary>
-    public static readonly string[] SplitKinds = ["2M split", "1G split", "1G split down to 4K"];
+    public static readonly string[] SplitKinds = ["2M split", "1G split", "1G split down to 4K", "PROT_NONE page split"];
 
     /// <summary>
     /// The splits <paramref name="op"/> makes if it succeeds, from <paramref name="model"/>'s mappings before it: one per
-    /// end of its region that lies strictly inside a huge mapping (<see cref="SplitKinds"/>); none for other operations.
+    /// end of its region that lies strictly inside a huge mapping (<see cref="SplitKinds"/>), and one more for such an
+    /// end inside a PROT_NONE huge mapping; none for other operations.
     /// </summary>
     public static IReadOnlyList<string> SplitsOf(ReferenceModel model, PageOp op)
     {
@@ -45,6 +48,7 @@ public static class Coverage
         {
             if (model.Translate(end) is not { } m || m.Va == end) continue;
             splits.Add(m.Size == AddressSpace.M2 ? SplitKinds[0] : (end & (AddressSpace.M2 - 1)) == 0 ? SplitKinds[1] : SplitKinds[2]);
+            if (m.Flags.IsProtNone()) splits.Add(SplitKinds[3]);
         }
         return splits;
     }

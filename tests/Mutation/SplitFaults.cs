@@ -80,8 +80,8 @@ public static class SplitFaultArenas
 }
 
 /// <summary>
-/// Metadata that behaves as <typeparamref name="TInner"/> and, whenever a split links its table (a huge leaf replaced by
-/// a table pointer: in place, or through an invalid entry and a page flush), rewrites the pieces as
+/// Metadata that behaves as <typeparamref name="TInner"/> and, whenever a split links its table (a huge leaf, valid or
+/// PROT_NONE, replaced by a table pointer: in place, or through an invalid entry and a page flush), rewrites the pieces as
 /// <typeparamref name="TFault"/> says.
 /// </summary>
 public readonly struct SplitFaultMeta<TInner, TPte, TFault> : IPagingMetaData
@@ -113,7 +113,7 @@ public readonly struct SplitFaultMeta<TInner, TPte, TFault> : IPagingMetaData
     {
         TInner.OnEntryWrite(entryHostAddress, oldBits, newBits);
         TPte old = FromBits(oldBits), now = FromBits(newBits);
-        bool wasHuge = old.IsPresent && old.IsHuge;
+        bool wasHuge = (old.IsPresent || old.IsProtNone) && old.IsHuge; // a PROT_NONE huge page splits too, linked in place
         bool pointer = newBits != 0 && newBits == TPte.NewTable(now.Paddr).Bits;
         bool link = pointer && (wasHuge || (oldBits == 0 && t_broken == entryHostAddress));
         t_broken = wasHuge && newBits == 0 ? entryHostAddress : 0;
