@@ -62,7 +62,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void NewPage_round_trips(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -87,7 +87,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void Decoded_flags_encode_to_the_same_entry(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -97,7 +97,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetFlags_keeps_the_address_and_rewrites_every_flag(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -114,7 +114,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetFlags_can_turn_a_block_into_a_page_and_back(MappingFlags flags, PageSize size)
     {
         TPte e = TPte.NewPage(PaFor(size), flags, isHuge: true);
@@ -127,7 +127,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetPaddr_keeps_the_flags_and_every_other_bit(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
