@@ -82,7 +82,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void NewPage_round_trips(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -107,7 +107,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void Decoded_flags_encode_to_the_same_entry(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -117,7 +117,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetFlags_keeps_the_address_and_rewrites_every_flag(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -134,7 +134,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetFlags_can_turn_a_block_into_a_page_and_back(MappingFlags flags, PageSize size)
     {
         TPte e = TPte.NewPage(PaFor(size), flags, isHuge: true);
@@ -147,7 +147,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetPaddr_keeps_the_flags_and_every_other_bit(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
