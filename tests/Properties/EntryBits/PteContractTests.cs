@@ -164,7 +164,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(ProtNoneLeaves))]
+    [MemberData(nameof(ProtNoneLeaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void Prot_none_leaf_is_invalid_for_the_hardware_and_keeps_address_size_and_flags(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -193,7 +193,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(ProtNoneLeaves))]
+    [MemberData(nameof(ProtNoneLeaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetFlags_takes_every_right_away_and_gives_them_back(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -218,7 +218,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(ProtNoneLeaves))]
+    [MemberData(nameof(ProtNoneLeaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void SetPaddr_keeps_a_prot_none_leaf_as_it_is(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;
@@ -235,7 +235,7 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     }
 
     [Theory]
-    [MemberData(nameof(Leaves))]
+    [MemberData(nameof(Leaves), DisableDiscoveryEnumeration = TheoryRows.OneTestPerTheory)]
     public void Valid_leaves_are_not_prot_none_and_a_stale_one_is_no_entry_kind(MappingFlags flags, PageSize size)
     {
         bool huge = size != PageSize.Size4K;

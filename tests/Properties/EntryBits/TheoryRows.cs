@@ -1,7 +1,7 @@
 namespace PageTableMultiarch.Properties.EntryBits;
 
 /// <summary>
-/// How the entry-format contract theories (every flag set x every page size, 96 rows each) are listed. `dotnet test`
+/// How the entry-format contract theories (every flag set x every page size, 96 or 24 rows each) are listed. `dotnet test`
 /// lists one test per row. The build for Stryker (tests/Mutation/Runner, which defines MUTATION_RUNNER) lists one
 /// test per theory that runs all its rows: Stryker's runner records coverage by running each listed test on its own,
 /// which costs about a third of a second per test, and these rows would be 2,000 of them. Every row still runs, and
