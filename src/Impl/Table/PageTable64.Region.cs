@@ -244,7 +244,13 @@ public partial class PageTable64<TMeta, TPte, THandler>
         error = ForEachLeaf(va, size, ref check);
         if (error == PagingError.MappedToHugePage) error = SplitCutPages(va, size); // a huge page crosses an end
         if (error != 0) return error;
-        var protect = new SetFlagsLeaf { Flags = flags, Flusher = new PageFlusher(flushTlbByPage), BreakBeforeMake = TMeta.BreakBeforeMake && Live };
+        var protect = new SetFlagsLeaf
+        {
+            Page = TPte.NewPage(default, flags, false),
+            Huge = TPte.NewPage(default, flags, true),
+            Flusher = new PageFlusher(flushTlbByPage),
+            BreakBeforeMake = TMeta.BreakBeforeMake && Live,
+        };
         ForEachLeaf(va, size, ref protect);
         protect.Flusher.Finish();
         return default(TlbFlushAll<TMeta>);
@@ -318,17 +324,23 @@ public partial class PageTable64<TMeta, TPte, THandler>
         }
     }
 
+    /// <summary>
+    /// Gives each leaf new flags. A leaf is the address and the encoding of its flags and size, nothing else
+    /// (<c>SetFlags</c> keeps the address and rewrites every other bit): so the new entry is the leaf made once for the
+    /// region at address 0, with the entry's address put in, and the flags are encoded once per region, not per page.
+    /// </summary>
     private struct SetFlagsLeaf : ILeafAction
     {
-        public MappingFlags Flags;
+        public TPte Page; // a 4K leaf with the new flags, address 0
+        public TPte Huge; // the same as a huge page
         public PageFlusher Flusher;
         public bool BreakBeforeMake; // applies: a live table of an architecture that needs it
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Apply(TPte* entry, bool huge, ulong va)
         {
-            TPte value = *entry;
-            value.SetFlags(Flags, huge);
+            TPte value = huge ? Huge : Page;
+            value.SetPaddr(entry->Paddr);
             // The address stays: only the memory type matters; and only between two valid leaves (PROT_NONE is invalid).
             if (BreakBeforeMake && entry->IsPresent && value.IsPresent && MemoryTypeDiffers(*entry, value))
                 Break(entry, va);
