@@ -167,7 +167,8 @@ public sealed class FrameArenaTests
         arena.FreeFrame(b);
         arena.FreeFrame(a);
         Assert.True(arena.TryAllocFrame(out var d) && d == a);
-        Assert.Throws<InvalidOperationException>(() => arena.Reset()); // two frames in use
+        Assert.Equal("The arena cannot be reset while 2 frames are in use; dispose the tables in it first.",
+            Assert.Throws<InvalidOperationException>(() => arena.Reset()).Message); // two frames in use
         arena.FreeFrame(c);
         arena.FreeFrame(d);
         Assert.True(arena.TryAllocFrame(out var e) && e == a); // the lowest free frame

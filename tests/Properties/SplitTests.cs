@@ -50,6 +50,22 @@ public abstract class SplitTests<TMeta, TPte> : IDisposable
     }
 
     [Fact]
+    public void AHoleAfterTheEndOfALastLevelTableIsFoundBeforeAHugePageIsCut()
+    {
+        // The last two 4K pages of one last-level table, then nothing for 2 MiB, then a 2M page the region ends inside:
+        // the coverage scan leaves the first table at its end and must go on from the next address, where the hole is.
+        Map(M2 - 2 * K4, 0x10_0000, PageSize.Size4K);
+        Map(M2 - K4, 0x10_1000, PageSize.Size4K);
+        Map(2 * M2, G1, PageSize.Size2M);
+        int before = _arena.InUse;
+        Fails(PagingError.NotMapped, Protect(M2 - 2 * K4, 2 * K4 + M2 + K4, R));
+        Fails(PagingError.NotMapped, Unmap(M2 - 2 * K4, 2 * K4 + M2 + K4));
+        Assert.Equal(before, _arena.InUse);
+        Assert.Equal(T(0x10_0000, RW, PageSize.Size4K), At(M2 - 2 * K4));
+        Assert.Equal(T(G1 + K4, RW, PageSize.Size2M), At(2 * M2 + K4));
+    }
+
+    [Fact]
     public void AGuardPageInsideA2MPageTakesOneTableAndKeepsTheOther511Pages()
     {
         Map(M2, G1, PageSize.Size2M);

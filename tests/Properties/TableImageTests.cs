@@ -180,7 +180,9 @@ public sealed class TableImageTests
         using var arena = new FrameArena(new PhysAddr(Base), 4);
         using var table = Sv39PageTable.TryCreate(arena).Value;
         var image = TableImage.Of(table);
-        Assert.Throws<ArgumentNullException>(() => image.WriteFiles(null!, "x"));
+        Assert.Equal("directory", Assert.Throws<ArgumentNullException>(() => image.WriteFiles(null!, "x")).ParamName);
+        Assert.StartsWith("'a/b' is not a plain file name.", Assert.Throws<ArgumentException>(() => image.WriteFiles("d", "a/b")).Message, StringComparison.Ordinal);
+        Assert.StartsWith("QEMU option values cannot contain a comma.", Assert.Throws<ArgumentException>(() => image.QemuLoaderDevice("/tmp/a,b.bin")).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => image.WriteFiles("d", null!));
         Assert.Throws<ArgumentNullException>(() => image.QemuLoaderDevice(null!));
         Assert.Throws<ArgumentException>(() => image.QemuLoaderDevice(""));

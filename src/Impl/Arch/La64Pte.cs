@@ -223,6 +223,7 @@ public struct La64Pte : IGenericPte<La64Pte>
     }
 
     /// <summary>A PROT_NONE leaf: V = 0, the marker, HUGE for a huge one, and the kept flags (see the type's remarks).</summary>
+    // Stryker disable Assignment : the value starts as the marker alone (None when decoding) and each |= adds a bit it does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     private static ulong EncodeProtNone(MappingFlags flags, bool isHuge)
     {
         ulong bits = ProtNoneMarker;
@@ -261,6 +262,7 @@ public struct La64Pte : IGenericPte<La64Pte>
     }
 
     /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    // Stryker disable Assignment : the value starts as the marker alone (None when decoding) and each |= adds a flag it does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     private static MappingFlags DecodeProtNone(ulong bits)
     {
         MappingFlags flags = MappingFlags.None;

@@ -200,6 +200,7 @@ public struct RiscVPte : IGenericPte<RiscVPte>
     }
 
     /// <summary>A PROT_NONE leaf: V = 0, the marker, and the kept flags (see the type's remarks).</summary>
+    // Stryker disable Assignment : the value starts as the marker alone (None when decoding) and each |= adds a bit it does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     private static ulong EncodeProtNone(MappingFlags flags)
     {
         ulong bits = ProtNoneMarker;
@@ -233,6 +234,7 @@ public struct RiscVPte : IGenericPte<RiscVPte>
     }
 
     /// <summary>The flags a PROT_NONE leaf keeps.</summary>
+    // Stryker disable Assignment : the value starts as the marker alone (None when decoding) and each |= adds a flag it does not hold yet, so ^= is equivalent (tests/Mutation/README.md)
     private static MappingFlags DecodeProtNone(ulong bits)
     {
         MappingFlags flags = MappingFlags.None;

@@ -212,6 +212,7 @@ public sealed class FrameArena : IDisposable
                 int end = RunEnd(frames, i, first, count, out int word, out ulong bits);
                 if (end == i)
                 {
+                    // Stryker disable once Update : FreeFrame throws for this frame, so i is never read again
                     FreeFrame(frames[i++]); // outside or unaligned: throws, naming what is wrong
                     continue;
                 }
@@ -287,6 +288,8 @@ public sealed class FrameArena : IDisposable
     /// <summary>Frees the frames <c>[start, end)</c> one by one (<see cref="FreeFrame"/> counts each, and throws at a bad one).</summary>
     private void FreeEach(ReadOnlySpan<PhysAddr> frames, int start, int end)
     {
+        // Stryker disable once Equality : every range given here without a racing thread holds a frame that throws (a duplicate,
+        // or one not in use) before the loop reaches end; only a racing free, which no test can time, frees the range whole
         for (int i = start; i < end; i++) FreeFrame(frames[i]);
     }
 
@@ -482,6 +485,7 @@ public readonly struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
     public override bool Equals(object? obj) => obj is ArenaHandler h && Equals(h);
 
     /// <inheritdoc />
+    // Stryker disable once Conditional : RuntimeHelpers.GetHashCode(null) is 0 as well
     public override int GetHashCode() => _arena is null ? 0 : RuntimeHelpers.GetHashCode(_arena);
 
     /// <summary>Same arena.</summary>

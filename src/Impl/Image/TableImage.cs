@@ -199,6 +199,7 @@ public sealed class TableImage
     private const ulong PageShift4K = 12;
 
     /// <summary>satp: MODE in bits 63:60, ASID (0) in 59:44, the root's PPN in 43:0.</summary>
+    // Stryker disable once Bitwise : root is unsigned, so >> and >>> are the same shift
     private static ulong Satp(ulong mode, ulong root) => (mode << 60) | (root >> 12);
 
     private static TableImage Capture(FrameArena arena, ulong root, ImageRegister[] registers)
@@ -208,12 +209,14 @@ public sealed class TableImage
         int frames = arena.FrameCount;
         while (!arena.IsInUse(FrameAddress(arena, frames - 1))) frames--;
         long length = (long)frames * FrameArena.FrameSize;
-        // Stryker disable once Equality,Statement : an image of 2 GiB or more cannot be built in a test (nor does >= differ at a multiple of 4 KiB)
+        // Stryker disable once Equality,Statement,String : an image of 2 GiB or more cannot be built in a test (nor does >= differ at a multiple of 4 KiB)
         if (length > Array.MaxLength)
             throw new NotSupportedException($"The frames in use span 0x{length:x} bytes, more than one image can hold.");
 
         // Frame by frame, so arenas of any size work; free frames stay zero.
         byte[] bytes = new byte[length];
+        // Stryker disable once Equality : one frame more is the frame after the last in use (or past the arena), which is
+        // not in use and is not copied
         for (int i = 0; i < frames; i++)
         {
             PhysAddr frame = FrameAddress(arena, i);
