@@ -323,6 +323,19 @@ public sealed class FrameArena : IDisposable
     }
 
     /// <summary>
+    /// What <see cref="FramePointer"/> works from, for a reader that turns many addresses into pointers: the host address
+    /// of the first frame, the physical address of the first frame, and the limit (bytes from the base; 0 once disposed).
+    /// <c>paddr</c> is readable at <c>host + (paddr - basePaddr)</c> when <c>paddr - basePaddr &lt; limit</c> (unsigned).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe void Window(out byte* host, out ulong basePaddr, out ulong limit)
+    {
+        limit = _limit;
+        host = _base;
+        basePaddr = BasePaddr.Value;
+    }
+
+    /// <summary>
     /// Puts an arena with no frame in use back into its fresh state, without giving its memory back: every frame is
     /// zero again, the next <see cref="TryAllocFrame"/> hands out the first frame, and <see cref="TotalAllocated"/>,
     /// <see cref="TotalFreed"/>, <see cref="PeakInUse"/> and <see cref="FailedAllocations"/> start again from 0.
@@ -440,6 +453,9 @@ public readonly struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
     /// <summary>The arena frames come from.</summary>
     /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
     public FrameArena Arena => _arena ?? NoArena();
+
+    /// <summary>The arena, or null for the default handler.</summary>
+    internal FrameArena? ArenaOrNull => _arena;
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>

@@ -133,14 +133,25 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// byte, the mapping's flags and its page size.
     /// </summary>
     /// <returns>The translation, or <see cref="PagingError.InvalidVirtAddr"/> or <see cref="PagingError.NotMapped"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // small: the caller's loop keeps the result in registers
     public unsafe PagingResult<(PhysAddr Paddr, MappingFlags Flags, PageSize Size)> Query(VirtAddr vaddr)
     {
-        ThrowIfDisposed();
         ulong va = vaddr.Value;
-        if (!TMeta.VaddrIsValid(va)) return PagingError.InvalidVirtAddr;
-        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
+        if (_disposed || !TMeta.VaddrIsValid(va)) return QueryRefused();
+        TPte* e = FindLeafToRead(va, out int level);
+        if (e == null) return PagingError.NotMapped;
         ulong bytes = SizeAt(level);
         return (e->Paddr + (va & (bytes - 1)), e->Flags, (PageSize)bytes);
+    }
+
+    /// <summary>The answer of <see cref="Query"/> on a disposed table (it throws) or a non-canonical address.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private PagingError QueryRefused()
+    {
+        ThrowIfDisposed();
+        return PagingError.InvalidVirtAddr;
     }
 
     /// <summary>Replaces the flags of the mapping that starts at <paramref name="vaddr"/>.</summary>

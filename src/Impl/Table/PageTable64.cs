@@ -358,6 +358,56 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// <see cref="TryFindLeaf(ulong, out TPte*, out int)"/> for reads (<see cref="Query"/>): the leaf's entry, or null.
+    /// With <see cref="ArenaHandler"/> and three or four levels the walk is written out level by level, and each table
+    /// address is turned into a host pointer by the arena's own rule (<see cref="FrameArena.FramePointer"/>: an offset from
+    /// the base, refused at or past the limit, which is 0 once the arena is disposed) with the arena's fields read once per
+    /// call; an address it refuses goes to the general walk, which throws what <see cref="IPagingHandler.PhysToHost"/> throws.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe TPte* FindLeafToRead(ulong va, out int level)
+    {
+        TPte* entry;
+        if (typeof(THandler) != typeof(ArenaHandler) || TMeta.Levels is < 3 or > 4) goto General;
+        FrameArena? arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).ArenaOrNull;
+        if (arena is null) goto General;
+        arena.Window(out byte* host, out ulong basePaddr, out ulong limit);
+        ulong offset = _root.Value - basePaddr;
+        if (offset >= limit) goto General;
+        TPte* table = (TPte*)(host + offset);
+        // The 4-level tables start one level higher; from the 1G level on both shapes are the same, and every level
+        // below is a constant of TMeta.
+        level = 0;
+        TPte e = table[Index(va, 0)];
+        if (TMeta.Levels == 4)
+        {
+            if (!IsTable(e, 0)) goto Found;
+            offset = e.Paddr.Value - basePaddr;
+            if (offset >= limit) goto General;
+            table = (TPte*)(host + offset);
+            level = 1;
+            e = table[Index(va, 1)];
+        }
+        if (!IsTable(e, TMeta.Levels - 3)) goto Found;
+        offset = e.Paddr.Value - basePaddr;
+        if (offset >= limit) goto General;
+        table = (TPte*)(host + offset);
+        level = TMeta.Levels - 2;
+        e = table[Index(va, TMeta.Levels - 2)];
+        if (!IsTable(e, TMeta.Levels - 2)) goto Found;
+        offset = e.Paddr.Value - basePaddr;
+        if (offset >= limit) goto General;
+        table = (TPte*)(host + offset);
+        level = TMeta.Levels - 1;
+        entry = table + Index(va, TMeta.Levels - 1);
+        return IsLeaf(*entry, TMeta.Levels - 1) ? entry : null;
+    Found:
+        return IsLeaf(e, level) ? table + Index(va, level) : null;
+    General:
+        return TryFindLeaf(va, out entry, out level) ? entry : null;
+    }
+
     /// <summary>Whether the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) or any table below it maps a page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private unsafe bool SubtreeHasMapping(PhysAddr tablePaddr, int level)

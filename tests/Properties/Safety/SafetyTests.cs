@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace PageTableMultiarch.Properties.Safety;
@@ -60,6 +61,38 @@ public abstract class SafetyTests<TMeta, TPte>
         other.Dispose();
         Assert.True(table.IsDisposed);
         Assert.Throws<ObjectDisposedException>(() => table.Query(new VirtAddr(0x1000)));
+    }
+
+    // ---- a corrupted table pointer ---------------------------------------------------------------
+
+    [Fact]
+    public void QueryRefusesATablePointerOutsideTheArenaAtEveryLevel()
+    {
+        using var arena = NewArena();
+        using var table = Create(arena);
+        ulong va = G1 + M2 + K4 + 0x123;
+        Assert.True(table.Map(new VirtAddr(va & ~(K4 - 1)), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
+        PhysAddr tablePaddr = table.RootPaddr;
+        for (int level = 0; level < TMeta.Levels - 1; level++)
+        {
+            int shift = 12 + 9 * (TMeta.Levels - 1 - level);
+            PhysAddr slot = tablePaddr + ((va >> shift) & 511) * 8;
+            ulong good = arena.ReadUInt64(slot);
+            // Just past the last frame, and the frame just below the first: both refused, as PhysToHost refuses them.
+            foreach (ulong outside in new[] { arena.EndPaddr.Value, arena.BasePaddr.Value - K4 })
+            {
+                arena.WriteUInt64(slot, TPte.NewTable(new PhysAddr(outside)).Bits);
+                Assert.Throws<ArgumentOutOfRangeException>(() => table.Query(new VirtAddr(va)));
+            }
+            // The last frame and the first are inside: followed (the last is all zeros, the first is the root itself).
+            arena.WriteUInt64(slot, TPte.NewTable(new PhysAddr(arena.EndPaddr.Value - K4)).Bits);
+            Assert.Equal(PagingError.NotMapped, table.Query(new VirtAddr(va)).Error);
+            arena.WriteUInt64(slot, TPte.NewTable(arena.BasePaddr).Bits);
+            _ = table.Query(new VirtAddr(va)); // whatever the root's entries mean one level lower: no exception
+            arena.WriteUInt64(slot, good);
+            Assert.Equal(new PhysAddr(0x5123), table.Query(new VirtAddr(va)).Value.Paddr);
+            tablePaddr = Unsafe.BitCast<ulong, TPte>(good).Paddr;
+        }
     }
 
     // ---- slot indexes ----------------------------------------------------------------------------
