@@ -19,6 +19,13 @@ public readonly struct CountingX64Meta : IPagingMetaData
     public static bool VaddrIsValid(ulong vaddr) => X64PagingMetaData.VaddrIsValid(vaddr);
 
     public static void FlushTlb(VirtAddr? vaddr) => Flushes.Add(vaddr?.Value);
+
+    [ThreadStatic] private static List<(nint Entry, ulong Old, ulong New)>? s_writes;
+
+    /// <summary>Every entry write, in order (the host address of the entry, the old and the new bits).</summary>
+    public static List<(nint Entry, ulong Old, ulong New)> Writes => s_writes ??= [];
+
+    public static void OnEntryWrite(nint entryHostAddress, ulong oldBits, ulong newBits) => Writes.Add((entryHostAddress, oldBits, newBits));
 }
 
 /// <summary>Lifetime, factories, walk, copy-from and TLB flush behaviour of the tables.</summary>
@@ -45,6 +52,65 @@ public sealed class TableApiTests
         Assert.Equal(new ulong[] { 0x10_0000, 0x10_1000, 0x10_2000, 0x10_3000, 0x10_4000 },
             new[] { x.RootPaddr, a.RootPaddr, s39.RootPaddr, s48.RootPaddr, la.RootPaddr }.Select(p => p.Value));
         Assert.Same(arena, x.Handler.Arena);
+    }
+
+    /// <summary>The physical address of the entry for <paramref name="va"/> at <paramref name="level"/> (4K tables: 9 bits per level).</summary>
+    private static PhysAddr EntryAddress<TPte>(FrameArena arena, PhysAddr root, ulong va, int levels, int level)
+        where TPte : unmanaged, IGenericPte<TPte>
+    {
+        PhysAddr table = root;
+        for (int l = 0; ; l++)
+        {
+            PhysAddr slot = table + ((va >> (12 + 9 * (levels - 1 - l))) & 511) * 8;
+            if (l == level) return slot;
+            table = Unsafe.BitCast<ulong, TPte>(arena.ReadUInt64(slot)).Paddr;
+        }
+    }
+
+    [Fact]
+    public void AHugePageOverAnEmptiedTableBreaksBeforeMakeOnALiveTableAndGivesTheTableBack()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 16);
+        using var pt = PageTable64<CountingX64Meta, X64Pte, ArenaHandler>.TryCreate(new ArenaHandler(arena)).Value;
+        foreach (bool live in new[] { true, false })
+        {
+            ulong slot2M = live ? 0x20_0000UL : 0x60_0000UL;
+            pt.Live = live;
+            Assert.True(pt.Map(new VirtAddr(slot2M + 0x1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
+            // The page's entry cleared behind the table's back: the 2M slot now points to a table that maps nothing.
+            arena.WriteUInt64(EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M + 0x1000, 4, 3), 0);
+            PhysAddr target = EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M, 4, 2);
+            ulong tableEntry = arena.ReadUInt64(target);
+            int inUse = arena.InUse;
+            CountingX64Meta.Flushes.Clear();
+            CountingX64Meta.Writes.Clear();
+
+            Assert.True(pt.Map(new VirtAddr(slot2M), new PhysAddr(0x40_0000), PageSize.Size2M, R).IsOk);
+
+            Assert.Equal((new PhysAddr(0x40_1234), R, PageSize.Size2M), pt.Query(new VirtAddr(slot2M + 0x1234)).Value);
+            Assert.Equal(inUse - 1, arena.InUse); // the emptied last-level table is given back
+            ulong block = arena.ReadUInt64(target);
+            // Live: the table pointer is cleared, the whole TLB flushed (a walk may have cached the table), then the block
+            // written. Not live: the block is written over the pointer, nothing flushed.
+            Assert.Equal(live ? new ulong?[] { null } : [], CountingX64Meta.Flushes);
+            Assert.Equal(live ? [(tableEntry, 0UL), (0UL, block)] : new[] { (tableEntry, block) },
+                CountingX64Meta.Writes.Select(w => (w.Old, w.New)).ToArray());
+        }
+    }
+
+    [Fact]
+    public void ARootLevelHugePageOverAnEmptiedTableOfASlotNeverLent()
+    {
+        // Sv39's 1G pages are root entries: the share record of the slot is looked at only when it exists.
+        using var arena = new FrameArena(new PhysAddr(0x8000_0000), 16);
+        using var pt = Sv39PageTable.TryCreate(arena).Value;
+        Assert.True(pt.Map(new VirtAddr(0x4000_1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
+        arena.WriteUInt64(EntryAddress<RiscVPte>(arena, pt.RootPaddr, 0x4000_1000, 3, 2), 0);
+        int inUse = arena.InUse;
+        Assert.True(pt.Map(new VirtAddr(0x4000_0000), new PhysAddr(0xC000_0000), PageSize.Size1G, R).IsOk);
+        Assert.Equal((new PhysAddr(0xC000_1000), R, PageSize.Size1G), pt.Query(new VirtAddr(0x4000_1000)).Value);
+        Assert.Equal(inUse - 2, arena.InUse);
+        Assert.False(pt.IsLentSlot(1));
     }
 
     [Fact]

@@ -370,8 +370,8 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     {
         TPte* entry;
         if (typeof(THandler) != typeof(ArenaHandler) || TMeta.Levels is < 3 or > 4) goto General;
-        FrameArena? arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).ArenaOrNull;
-        if (arena is null) goto General;
+        // A table always has an arena (TryCreate refuses the default handler).
+        FrameArena arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).Arena;
         arena.Window(out byte* host, out ulong basePaddr, out ulong limit);
         ulong offset = _root.Value - basePaddr;
         if (offset >= limit) goto General;
