@@ -99,6 +99,19 @@ public sealed class TableApiTests
     }
 
     [Fact]
+    public void QueryThroughAnotherHandlerTurnsEveryTableAddressIntoAPointerThroughThatHandler()
+    {
+        // Only ArenaHandler tables take the query's shortcut through the arena's base and limit.
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 8);
+        var lookups = new StrongBox<long>();
+        using var pt = PageTable64<X64PagingMetaData, X64Pte, CountingHandler>.TryCreate(new CountingHandler(arena, lookups)).Value;
+        Assert.True(pt.Map(new VirtAddr(0x1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
+        lookups.Value = 0;
+        Assert.Equal(new PhysAddr(0x5123), pt.Query(new VirtAddr(0x1123)).Value.Paddr);
+        Assert.Equal(4, lookups.Value); // the root and the three tables below it
+    }
+
+    [Fact]
     public void ARootLevelHugePageOverAnEmptiedTableOfASlotNeverLent()
     {
         // Sv39's 1G pages are root entries: the share record of the slot is looked at only when it exists.
