@@ -54,19 +54,6 @@ public sealed class TableApiTests
         Assert.Same(arena, x.Handler.Arena);
     }
 
-    /// <summary>The physical address of the entry for <paramref name="va"/> at <paramref name="level"/> (4K tables: 9 bits per level).</summary>
-    private static PhysAddr EntryAddress<TPte>(FrameArena arena, PhysAddr root, ulong va, int levels, int level)
-        where TPte : unmanaged, IGenericPte<TPte>
-    {
-        PhysAddr table = root;
-        for (int l = 0; ; l++)
-        {
-            PhysAddr slot = table + ((va >> (12 + 9 * (levels - 1 - l))) & 511) * 8;
-            if (l == level) return slot;
-            table = Unsafe.BitCast<ulong, TPte>(arena.ReadUInt64(slot)).Paddr;
-        }
-    }
-
     [Fact]
     public void AHugePageOverAnEmptiedTableBreaksBeforeMakeOnALiveTableAndGivesTheTableBack()
     {
@@ -78,8 +65,8 @@ public sealed class TableApiTests
             pt.Live = live;
             Assert.True(pt.Map(new VirtAddr(slot2M + 0x1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
             // The page's entry cleared behind the table's back: the 2M slot now points to a table that maps nothing.
-            arena.WriteUInt64(EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M + 0x1000, 4, 3), 0);
-            PhysAddr target = EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M, 4, 2);
+            arena.WriteUInt64(TableMemory.EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M + 0x1000, 4, 3), 0);
+            PhysAddr target = TableMemory.EntryAddress<X64Pte>(arena, pt.RootPaddr, slot2M, 4, 2);
             ulong tableEntry = arena.ReadUInt64(target);
             int inUse = arena.InUse;
             CountingX64Meta.Flushes.Clear();
@@ -118,7 +105,7 @@ public sealed class TableApiTests
         using var arena = new FrameArena(new PhysAddr(0x8000_0000), 16);
         using var pt = Sv39PageTable.TryCreate(arena).Value;
         Assert.True(pt.Map(new VirtAddr(0x4000_1000), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
-        arena.WriteUInt64(EntryAddress<RiscVPte>(arena, pt.RootPaddr, 0x4000_1000, 3, 2), 0);
+        arena.WriteUInt64(TableMemory.EntryAddress<RiscVPte>(arena, pt.RootPaddr, 0x4000_1000, 3, 2), 0);
         int inUse = arena.InUse;
         Assert.True(pt.Map(new VirtAddr(0x4000_0000), new PhysAddr(0xC000_0000), PageSize.Size1G, R).IsOk);
         Assert.Equal((new PhysAddr(0xC000_1000), R, PageSize.Size1G), pt.Query(new VirtAddr(0x4000_1000)).Value);

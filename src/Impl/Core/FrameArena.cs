@@ -322,17 +322,26 @@ public sealed class FrameArena : IDisposable
         return _base + (offset & ~(ulong)(FrameSize - 1));
     }
 
-    /// <summary>
-    /// What <see cref="FramePointer"/> works from, for a reader that turns many addresses into pointers: the host address
-    /// of the first frame, the physical address of the first frame, and the limit (bytes from the base; 0 once disposed).
-    /// <c>paddr</c> is readable at <c>host + (paddr - basePaddr)</c> when <c>paddr - basePaddr &lt; limit</c> (unsigned).
-    /// </summary>
+    /// <summary>The arena's base and limit as they are now, for a reader that turns many addresses into pointers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal unsafe void Window(out byte* host, out ulong basePaddr, out ulong limit)
+    internal unsafe ReadWindow Window() => new(_base, BasePaddr.Value, _limit);
+
+    /// <summary>
+    /// <see cref="FramePointer"/>'s rule for reads, with the arena's fields read once (<see cref="Window"/>): an address is
+    /// an offset from the base, refused at or past the limit (0 once the arena is disposed). A read through the pointer
+    /// leaves the frame as it was, so unlike <see cref="FramePointer"/> it does not mark the frame as reached for
+    /// <see cref="Reset"/>.
+    /// </summary>
+    internal readonly unsafe struct ReadWindow(byte* host, ulong basePaddr, ulong limit)
     {
-        limit = _limit;
-        host = _base;
-        basePaddr = BasePaddr.Value;
+        /// <summary>The host pointer to the 4 KiB-aligned <paramref name="paddr"/>, or false when the arena refuses it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryPointer(ulong paddr, out byte* pointer)
+        {
+            ulong offset = paddr - basePaddr; // wraps below the base: caught by the compare
+            pointer = host + offset;
+            return offset < limit;
+        }
     }
 
     /// <summary>

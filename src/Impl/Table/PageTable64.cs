@@ -361,9 +361,9 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// <summary>
     /// <see cref="TryFindLeaf(ulong, out TPte*, out int)"/> for reads (<see cref="Query"/>): the leaf's entry, or null.
     /// With <see cref="ArenaHandler"/> and three or four levels the walk is written out level by level, and each table
-    /// address is turned into a host pointer by the arena's own rule (<see cref="FrameArena.FramePointer"/>: an offset from
-    /// the base, refused at or past the limit, which is 0 once the arena is disposed) with the arena's fields read once per
-    /// call; an address it refuses goes to the general walk, which throws what <see cref="IPagingHandler.PhysToHost"/> throws.
+    /// address is turned into a host pointer through the arena's <see cref="FrameArena.ReadWindow"/> (its base and limit
+    /// read once per call); an address the arena refuses goes to the general walk, which throws what
+    /// <see cref="IPagingHandler.PhysToHost"/> throws.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe TPte* FindLeafToRead(ulong va, out int level)
@@ -371,39 +371,30 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         TPte* entry;
         if (typeof(THandler) != typeof(ArenaHandler) || TMeta.Levels is < 3 or > 4) goto General;
         // A table always has an arena (TryCreate refuses the default handler).
-        FrameArena arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).Arena;
-        arena.Window(out byte* host, out ulong basePaddr, out ulong limit);
-        ulong offset = _root.Value - basePaddr;
-        if (offset >= limit) goto General;
-        TPte* table = (TPte*)(host + offset);
+        FrameArena.ReadWindow window = Unsafe.As<THandler, ArenaHandler>(ref _handler).Arena.Window();
+        if (!window.TryPointer(_root.Value, out byte* table)) goto General;
         // The 4-level tables start one level higher; from the 1G level on both shapes are the same, and every level
         // below is a constant of TMeta.
         level = 0;
-        TPte e = table[Index(va, 0)];
+        TPte e = ((TPte*)table)[Index(va, 0)];
         if (TMeta.Levels == 4)
         {
             if (!IsTable(e, 0)) goto Found;
-            offset = e.Paddr.Value - basePaddr;
-            if (offset >= limit) goto General;
-            table = (TPte*)(host + offset);
+            if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
             level = 1;
-            e = table[Index(va, 1)];
+            e = ((TPte*)table)[Index(va, 1)];
         }
         if (!IsTable(e, TMeta.Levels - 3)) goto Found;
-        offset = e.Paddr.Value - basePaddr;
-        if (offset >= limit) goto General;
-        table = (TPte*)(host + offset);
+        if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
         level = TMeta.Levels - 2;
-        e = table[Index(va, TMeta.Levels - 2)];
+        e = ((TPte*)table)[Index(va, TMeta.Levels - 2)];
         if (!IsTable(e, TMeta.Levels - 2)) goto Found;
-        offset = e.Paddr.Value - basePaddr;
-        if (offset >= limit) goto General;
-        table = (TPte*)(host + offset);
+        if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
         level = TMeta.Levels - 1;
-        entry = table + Index(va, TMeta.Levels - 1);
+        entry = (TPte*)table + Index(va, TMeta.Levels - 1);
         return IsLeaf(*entry, TMeta.Levels - 1) ? entry : null;
     Found:
-        return IsLeaf(e, level) ? table + Index(va, level) : null;
+        return IsLeaf(e, level) ? (TPte*)table + Index(va, level) : null;
     General:
         return TryFindLeaf(va, out entry, out level) ? entry : null;
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace PageTableMultiarch.Properties.Safety;
@@ -72,11 +71,9 @@ public abstract class SafetyTests<TMeta, TPte>
         using var table = Create(arena);
         ulong va = G1 + M2 + K4 + 0x123;
         Assert.True(table.Map(new VirtAddr(va & ~(K4 - 1)), new PhysAddr(0x5000), PageSize.Size4K, R).IsOk);
-        PhysAddr tablePaddr = table.RootPaddr;
         for (int level = 0; level < TMeta.Levels - 1; level++)
         {
-            int shift = 12 + 9 * (TMeta.Levels - 1 - level);
-            PhysAddr slot = tablePaddr + ((va >> shift) & 511) * 8;
+            PhysAddr slot = TableMemory.EntryAddress<TPte>(arena, table.RootPaddr, va, TMeta.Levels, level);
             ulong good = arena.ReadUInt64(slot);
             // Just past the last frame, and the frame just below the first: both refused, as PhysToHost refuses them.
             foreach (ulong outside in new[] { arena.EndPaddr.Value, arena.BasePaddr.Value - K4 })
@@ -91,7 +88,6 @@ public abstract class SafetyTests<TMeta, TPte>
             _ = table.Query(new VirtAddr(va)); // whatever the root's entries mean one level lower: no exception
             arena.WriteUInt64(slot, good);
             Assert.Equal(new PhysAddr(0x5123), table.Query(new VirtAddr(va)).Value.Paddr);
-            tablePaddr = Unsafe.BitCast<ulong, TPte>(good).Paddr;
         }
     }
 
