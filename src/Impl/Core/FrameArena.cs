@@ -463,6 +463,9 @@ public readonly struct ArenaHandler : IPagingHandler, IEquatable<ArenaHandler>
     /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
     public FrameArena Arena => _arena ?? NoArena();
 
+    /// <summary>The arena, or null for the default handler.</summary>
+    internal FrameArena? ArenaOrNull => _arena;
+
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">This is the default handler, which has no arena.</exception>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>

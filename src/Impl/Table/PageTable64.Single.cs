@@ -140,8 +140,44 @@ public partial class PageTable64<TMeta, TPte, THandler>
     {
         ulong va = vaddr.Value;
         if (_disposed || !TMeta.VaddrIsValid(va)) return QueryRefused();
-        TPte* e = FindLeafToRead(va, out int level);
-        if (e == null) return PagingError.NotMapped;
+        if (typeof(THandler) != typeof(ArenaHandler) || TMeta.Levels is < 3 or > 4) return QueryWalk(va);
+        // With ArenaHandler and three or four levels the walk is written out level by level: every level is a constant
+        // of TMeta, and each table address becomes a host pointer by the arena's rule for reads (FrameArena.ReadWindow,
+        // its base and limit read once per call). An address the arena refuses, or a table with no arena (TryCreate
+        // refuses the default handler), goes to the general walk, which throws what PhysToHost throws.
+        FrameArena? arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).ArenaOrNull;
+        if (arena is null) return QueryWalk(va);
+        FrameArena.ReadWindow window = arena.Window();
+        if (!window.TryPointer(_root.Value, out byte* table)) return QueryWalk(va);
+        TPte e = ((TPte*)table)[Index(va, 0)];
+        ulong offsetMask; // the offset of va inside the mapping found: its size - 1, a constant at each exit
+        if (TMeta.Levels == 4)
+        {
+            if (!IsTable(e, 0)) { offsetMask = SizeAt(0) - 1; goto Above; }
+            if (!window.TryPointer(e.Paddr.Value, out table)) return QueryWalk(va);
+            e = ((TPte*)table)[Index(va, 1)];
+        }
+        // From the 1G level on, the 3- and 4-level shapes are the same.
+        if (!IsTable(e, TMeta.Levels - 3)) { offsetMask = SizeAt(TMeta.Levels - 3) - 1; goto Above; }
+        if (!window.TryPointer(e.Paddr.Value, out table)) return QueryWalk(va);
+        e = ((TPte*)table)[Index(va, TMeta.Levels - 2)];
+        if (!IsTable(e, TMeta.Levels - 2)) { offsetMask = SizeAt(TMeta.Levels - 2) - 1; goto Above; }
+        if (!window.TryPointer(e.Paddr.Value, out table)) return QueryWalk(va);
+        e = ((TPte*)table)[Index(va, LeafLevel)];
+        if (!IsLeaf(e, LeafLevel)) return PagingError.NotMapped;
+        offsetMask = PageMask;
+        goto Hit;
+    Above: // an entry above the last level that is no table: a mapping only if it is a huge leaf (see IsLeaf)
+        if (!e.IsHuge) return PagingError.NotMapped;
+    Hit:
+        return (e.Paddr + (va & offsetMask), e.Flags, (PageSize)(offsetMask + 1));
+    }
+
+    /// <summary><see cref="Query"/> through the handler at every level: any handler, any level count.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // out of the caller's loop: only other handlers and refused addresses come here
+    private unsafe PagingResult<(PhysAddr Paddr, MappingFlags Flags, PageSize Size)> QueryWalk(ulong va)
+    {
+        if (!TryFindLeaf(va, out TPte* e, out int level)) return PagingError.NotMapped;
         ulong bytes = SizeAt(level);
         return (e->Paddr + (va & (bytes - 1)), e->Flags, (PageSize)bytes);
     }

@@ -358,47 +358,6 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
         return false;
     }
 
-    /// <summary>
-    /// <see cref="TryFindLeaf(ulong, out TPte*, out int)"/> for reads (<see cref="Query"/>): the leaf's entry, or null.
-    /// With <see cref="ArenaHandler"/> and three or four levels the walk is written out level by level, and each table
-    /// address is turned into a host pointer through the arena's <see cref="FrameArena.ReadWindow"/> (its base and limit
-    /// read once per call); an address the arena refuses goes to the general walk, which throws what
-    /// <see cref="IPagingHandler.PhysToHost"/> throws.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe TPte* FindLeafToRead(ulong va, out int level)
-    {
-        TPte* entry;
-        if (typeof(THandler) != typeof(ArenaHandler) || TMeta.Levels is < 3 or > 4) goto General;
-        // A table always has an arena (TryCreate refuses the default handler).
-        FrameArena.ReadWindow window = Unsafe.As<THandler, ArenaHandler>(ref _handler).Arena.Window();
-        if (!window.TryPointer(_root.Value, out byte* table)) goto General;
-        // The 4-level tables start one level higher; from the 1G level on both shapes are the same, and every level
-        // below is a constant of TMeta.
-        level = 0;
-        TPte e = ((TPte*)table)[Index(va, 0)];
-        if (TMeta.Levels == 4)
-        {
-            if (!IsTable(e, 0)) goto Found;
-            if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
-            level = 1;
-            e = ((TPte*)table)[Index(va, 1)];
-        }
-        if (!IsTable(e, TMeta.Levels - 3)) goto Found;
-        if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
-        level = TMeta.Levels - 2;
-        e = ((TPte*)table)[Index(va, TMeta.Levels - 2)];
-        if (!IsTable(e, TMeta.Levels - 2)) goto Found;
-        if (!window.TryPointer(e.Paddr.Value, out table)) goto General;
-        level = TMeta.Levels - 1;
-        entry = (TPte*)table + Index(va, TMeta.Levels - 1);
-        return IsLeaf(*entry, TMeta.Levels - 1) ? entry : null;
-    Found:
-        return IsLeaf(e, level) ? (TPte*)table + Index(va, level) : null;
-    General:
-        return TryFindLeaf(va, out entry, out level) ? entry : null;
-    }
-
     /// <summary>Whether the table at <paramref name="tablePaddr"/> (at <paramref name="level"/>) or any table below it maps a page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // long loops: skip the unoptimized first tier (see BENCHMARKS.md)
     private unsafe bool SubtreeHasMapping(PhysAddr tablePaddr, int level)
