@@ -249,7 +249,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             Page = TPte.NewPage(default, flags, false),
             Huge = TPte.NewPage(default, flags, true),
             Flusher = new PageFlusher(flushTlbByPage),
-            BreakBeforeMake = TMeta.BreakBeforeMake && Live,
+            Live = Live,
         };
         ForEachLeaf(va, size, ref protect);
         protect.Flusher.Finish();
@@ -289,15 +289,35 @@ public partial class PageTable64<TMeta, TPte, THandler>
             if (level != LeafLevel) continue;
 
             // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
-            for (TPte* end = table + EntryCount; rest != 0 && ++e != end;)
-            {
-                if (!IsLeaf(*e, LeafLevel)) return PagingError.NotMapped;
-                action.Apply(e, false, cur);
-                cur += FrameArena.FrameSize;
-                rest -= FrameArena.FrameSize;
-            }
+            TPte* next = e + 1;
+            TPte* stop = next + (nint)Math.Min(rest / FrameArena.FrameSize, (ulong)(table + EntryCount - next));
+            TPte* reached = ApplyRun(next, stop, cur, ref action);
+            ulong done = (ulong)(reached - next) * FrameArena.FrameSize;
+            cur += done;
+            rest -= done;
+            if (reached != stop) return PagingError.NotMapped;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="action"/> to the entries <c>[e, stop)</c> of one last-level table, <paramref name="cur"/>
+    /// being the address that <paramref name="e"/> maps, up to the first entry that is no leaf; returns that entry, or
+    /// <paramref name="stop"/>. A loop of its own, compiled apart, so that its few values stay in registers whatever the
+    /// profile of the walk around it (see BENCHMARKS.md); the action is copied in and out, so that writing an entry does
+    /// not make the loop read the action's fields again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static unsafe TPte* ApplyRun<TAction>(TPte* e, TPte* stop, ulong cur, ref TAction action) where TAction : struct, ILeafAction
+    {
+        TAction local = action;
+        for (; e != stop; e++, cur += FrameArena.FrameSize)
+        {
+            if (!IsLeaf(*e, LeafLevel)) break;
+            local.Apply(e, false, cur);
+        }
+        action = local;
+        return e;
     }
 
     /// <summary>What <see cref="ForEachLeaf"/> does with each leaf.</summary>
@@ -334,7 +354,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
         public TPte Page; // a 4K leaf with the new flags, address 0
         public TPte Huge; // the same as a huge page
         public PageFlusher Flusher;
-        public bool BreakBeforeMake; // applies: a live table of an architecture that needs it
+        public bool Live; // the table may be in use by an MMU (break-before-make applies there, on the architectures that need it)
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Apply(TPte* entry, bool huge, ulong va)
@@ -342,7 +362,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
             TPte value = huge ? Huge : Page;
             value.SetPaddr(entry->Paddr);
             // The address stays: only the memory type matters; and only between two valid leaves (PROT_NONE is invalid).
-            if (BreakBeforeMake && entry->IsPresent && value.IsPresent && MemoryTypeDiffers(*entry, value))
+            if (TMeta.BreakBeforeMake && Live && entry->IsPresent && value.IsPresent && MemoryTypeDiffers(*entry, value))
                 Break(entry, va);
             Write(entry, value);
             Flusher.Page(va);
