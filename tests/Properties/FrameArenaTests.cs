@@ -17,6 +17,31 @@ public sealed class FrameArenaTests
         Assert.Equal(new PhysAddr(0xffff_ffff_ffff_f000), top.EndPaddr);
     }
 
+    [Theory]
+    [InlineData(512, false)]
+    [InlineData(512, true)]
+    [InlineData(777, false)]
+    [InlineData(777, true)]
+    public unsafe void ABlockOf2MiBOrMoreStartsOnA2MiBHostBoundaryAndStartsZeroed(int frames, bool prefault)
+    {
+        using var arena = new FrameArena(new PhysAddr(0x8000_0000), frames, prefault);
+        byte* first = arena.FramePointer(arena.BasePaddr);
+        Assert.Equal(0UL, (ulong)first % 0x20_0000);
+        Assert.True(arena.Memory.IndexOfAnyExcept((byte)0) < 0); // every byte zero, whatever pages back the block
+        PhysAddr last = arena.BasePaddr + (ulong)(frames - 1) * FrameArena.FrameSize;
+        Assert.Equal((nuint)first + (nuint)(frames - 1) * FrameArena.FrameSize, (nuint)arena.FramePointer(last));
+        arena.WriteUInt64(last + 0xff8, 0x1234_5678_9abc_def0);
+        Assert.Equal(0x1234_5678_9abc_def0UL, arena.ReadUInt64(last + 0xff8));
+    }
+
+    [Fact]
+    public unsafe void ASmallerBlockStartsOnAFrame()
+    {
+        using var arena = new FrameArena(new PhysAddr(0x8000_0000), 511, prefault: true);
+        Assert.Equal(0UL, (ulong)arena.FramePointer(arena.BasePaddr) % FrameArena.FrameSize);
+        Assert.True(arena.Memory.IndexOfAnyExcept((byte)0) < 0);
+    }
+
     [Fact]
     public void AllocatesLowestFirstAndCountsEverything()
     {
