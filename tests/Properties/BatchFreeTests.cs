@@ -35,6 +35,22 @@ public sealed class BatchFreeTests
     }
 
     [Fact]
+    public void ATableOfMoreLastLevelTablesThanOneBatchHoldsGivesEachFrameBackOnce()
+    {
+        // 2 GiB of 4K pages: 1,024 last-level tables under two directories, so the batch fills up in the middle of the
+        // second directory's tables and is given back there.
+        using var arena = new FrameArena(new PhysAddr(0x10_0000), 1100);
+        var freed = new List<PhysAddr>();
+        var table = PageTable64<X64PagingMetaData, X64Pte, RecordingHandler>.TryCreate(new RecordingHandler(arena, freed)).Value;
+        Assert.True(table.MapRegion(new VirtAddr(Va), new PhysAddr(0), 0x8000_0000, MappingFlags.Read, false, false).IsOk);
+        Assert.Equal(1 + 1 + 2 + 1024, arena.InUse); // root, one table under it, two directories, the last-level tables
+        table.Dispose();
+        Assert.Equal(1028, freed.Count);
+        Assert.Equal(1028, freed.Distinct().Count());
+        Assert.Equal(0, arena.InUse);
+    }
+
+    [Fact]
     public void DisposeAllocatesNothingWithEitherKindOfHandler()
     {
         using var arena = new FrameArena(new PhysAddr(0x10_0000), 32);

@@ -66,6 +66,23 @@ public abstract class SplitTests<TMeta, TPte> : IDisposable
     }
 
     [Fact]
+    public void AHoleAfterAFullLastLevelTableIsFoundWhenAHugePageIsCutFirst()
+    {
+        // A 2M page the region starts inside, a last-level table mapped whole, then one page and a hole: the first scan
+        // stops at the cut huge page, so only the coverage scan, going on from the end of the full table, finds the hole.
+        Map(M2, G1, PageSize.Size2M);
+        Assert.True(_table.MapRegion(new VirtAddr(2 * M2), new PhysAddr(G1 + M2), M2, RW, false, false).IsOk);
+        Map(3 * M2, G1 + 2 * M2, PageSize.Size4K);
+        int before = _arena.InUse;
+        Fails(PagingError.NotMapped, Unmap(M2 + K4, 2 * M2 + K4));
+        Fails(PagingError.NotMapped, Protect(M2 + K4, 2 * M2 + K4, R));
+        Assert.Equal(before, _arena.InUse);
+        Assert.Equal(T(G1 + K4, RW, PageSize.Size2M), At(M2 + K4));
+        Assert.Equal(T(G1 + M2 + 511 * K4, RW, PageSize.Size4K), At(3 * M2 - K4));
+        Assert.Equal(T(G1 + 2 * M2, RW, PageSize.Size4K), At(3 * M2));
+    }
+
+    [Fact]
     public void AGuardPageInsideA2MPageTakesOneTableAndKeepsTheOther511Pages()
     {
         Map(M2, G1, PageSize.Size2M);

@@ -37,6 +37,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
         if (error != 0)
         {
             // A frame ran out (or was unusable) half way down: give back the tables allocated on the way.
+            // Stryker disable once Boolean : "true" only lets Reclaim skip scanning a table the range covers whole, and here
+            // none is: the tables below the failure do not exist, and each one above spans 512 times the page or more
             if (error is PagingError.NoMemory or PagingError.InvalidPhysAddr) Reclaim(va, bytes, rangeIsClear: false);
             return error;
         }
