@@ -252,6 +252,7 @@ public sealed class FrameArena : IDisposable
                 {
                     // Stryker disable once Update : FreeFrame throws for this frame, so i is never read again
                     FreeFrame(frames[i++]); // outside or unaligned: throws, naming what is wrong
+                    // Stryker disable once Statement : never reached, FreeFrame has thrown (kept so that the loop reads right)
                     continue;
                 }
                 if (BitOperations.PopCount(bits) == end - i) freed += ClearRun(frames, i, end, word, bits, ref lowestWord);
