@@ -288,16 +288,27 @@ public partial class PageTable64<TMeta, TPte, THandler>
             rest -= step;
             if (level != LeafLevel) continue;
 
-            // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
-            TPte* next = e + 1;
-            TPte* stop = next + (nint)Math.Min(rest / FrameArena.FrameSize, (ulong)(table + EntryCount - next));
-            TPte* reached = ApplyRun(next, stop, cur, ref action);
-            ulong done = (ulong)(reached - next) * FrameArena.FrameSize;
-            cur += done;
-            rest -= done;
-            if (reached != stop) return PagingError.NotMapped;
+            if (!StayInTable(e, table, ref cur, ref rest, ref action)) return PagingError.NotMapped;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// After the leaf <paramref name="e"/> of the last-level <paramref name="table"/>: stays in that table while the
+    /// region does (same root slot, so no borrowed-slot check), applying <paramref name="action"/> to each 4K leaf and
+    /// moving <paramref name="cur"/> and <paramref name="rest"/> past it. False at the first entry that is no leaf (a hole).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool StayInTable<TAction>(TPte* e, TPte* table, ref ulong cur, ref ulong rest, ref TAction action)
+        where TAction : struct, ILeafAction
+    {
+        TPte* next = e + 1;
+        TPte* stop = next + (nint)Math.Min(rest / FrameArena.FrameSize, (ulong)(table + EntryCount - next));
+        TPte* reached = ApplyRun(next, stop, cur, ref action);
+        ulong done = (ulong)(reached - next) * FrameArena.FrameSize;
+        cur += done;
+        rest -= done;
+        return reached == stop;
     }
 
     /// <summary>

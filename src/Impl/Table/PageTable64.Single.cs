@@ -146,7 +146,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
         // With ArenaHandler and three or four levels the walk is written out level by level: every level is a constant
         // of TMeta, and each table address becomes a host pointer by the arena's rule for reads (FrameArena.ReadWindow,
         // its base and limit read once per call). An address the arena refuses, or a table with no arena (TryCreate
-        // refuses the default handler), goes to the general walk, which throws what PhysToHost throws.
+        // refuses the default handler, a derived type's constructor need not), goes to the general walk, which throws
+        // what PhysToHost throws.
         FrameArena? arena = Unsafe.As<THandler, ArenaHandler>(ref _handler).ArenaOrNull;
         if (arena is null) return QueryWalk(va);
         FrameArena.ReadWindow window = arena.Window();

@@ -84,13 +84,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
             rest -= step;
             if (level != LeafLevel) continue;
 
-            // Stay in this last-level table while the region does (same root slot, so no borrowed-slot check).
-            for (TPte* last = table + EntryCount; rest != 0 && ++e != last;)
-            {
-                if (!IsLeaf(*e, LeafLevel)) return PagingError.NotMapped; // mapped: a valid or a PROT_NONE 4K page
-                cur += FrameArena.FrameSize;
-                rest -= FrameArena.FrameSize;
-            }
+            var check = new NoAction(); // mapped: a valid or a PROT_NONE 4K page
+            if (!StayInTable(e, table, ref cur, ref rest, ref check)) return PagingError.NotMapped;
         }
         return 0;
     }
