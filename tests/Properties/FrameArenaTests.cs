@@ -17,6 +17,16 @@ public sealed class FrameArenaTests
         Assert.Equal(new PhysAddr(0xffff_ffff_ffff_f000), top.EndPaddr);
     }
 
+    [Fact]
+    public void RefusesToPrefaultMoreMemoryThanTheHostHasInsteadOfGettingTheProcessKilled()
+    {
+        // 8 TiB: a host that overcommits would hand out the address space, and touching it would end the process.
+        var e = Assert.Throws<OutOfMemoryException>(() => new FrameArena(new PhysAddr(0), int.MaxValue, prefault: true));
+        Assert.Contains("more memory than this host has", e.Message, StringComparison.Ordinal);
+        using var small = new FrameArena(new PhysAddr(0), 16, prefault: true);
+        Assert.True(small.TryAllocFrame(out _));
+    }
+
     [Theory]
     [InlineData(512, false)]
     [InlineData(512, true)]

@@ -50,7 +50,8 @@ public sealed class FrameArena : IDisposable
     /// with <paramref name="prefault"/>, every page is touched now.</summary>
     /// <exception cref="ArgumentException"><paramref name="basePaddr"/> is not 4 KiB-aligned, or the range reaches 2^64.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameCount"/> is not positive.</exception>
-    /// <exception cref="OutOfMemoryException">The host cannot allocate the block.</exception>
+    /// <exception cref="OutOfMemoryException">The host cannot allocate the block, or <paramref name="prefault"/> asks to touch
+    /// more memory than the host has (touching it all would get the process killed instead).</exception>
     public unsafe FrameArena(PhysAddr basePaddr, int frameCount, bool prefault = false)
     {
         if (!basePaddr.IsAligned4K)
@@ -59,6 +60,10 @@ public sealed class FrameArena : IDisposable
         ulong bytes = (ulong)frameCount * FrameSize;
         if (!basePaddr.TryAdd(bytes, out _))
             throw new ArgumentException($"The arena [{basePaddr}, +0x{bytes:x}) passes 2^64.", nameof(frameCount));
+
+        // Stryker disable once all : the guard only matters on a host that grants address space beyond its memory (overcommit)
+        if (prefault && bytes > (ulong)Math.Max(0L, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes))
+            throw new OutOfMemoryException($"Prefaulting 0x{bytes:x} bytes would touch more memory than this host has.");
 
         BasePaddr = basePaddr;
         FrameCount = frameCount;
@@ -79,7 +84,7 @@ public sealed class FrameArena : IDisposable
             if (align == HugeBlock) HostHugePages(_base, bytes); // before the first touch, which decides the page size
             for (ulong off = 0; off < bytes; off += FrameSize) _base[off] = 0;
         }
-        _inUse = new ulong[(frameCount + 63) / 64];
+        _inUse = new ulong[(int)(((long)frameCount + 63) / 64)]; // in long: frameCount + 63 passes int.MaxValue
         int tail = frameCount % 64;
         if (tail != 0) _inUse[^1] = ~0UL << tail; // the bits past the last frame read as "in use" forever
     }

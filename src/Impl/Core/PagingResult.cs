@@ -32,9 +32,11 @@ public readonly struct PagingResult<T> : IEquatable<PagingResult<T>>
     public bool IsErr => _error != 0;
 
     /// <summary>The value; throws <see cref="InvalidOperationException"/> on a failure (a caller bug, not an expected error).</summary>
+    /// <exception cref="InvalidOperationException">The operation failed: there is no value.</exception>
     public T Value => _error == 0 ? _value : ThrowHelper.NoValue<T>(_error);
 
     /// <summary>The error; throws <see cref="InvalidOperationException"/> on a success.</summary>
+    /// <exception cref="InvalidOperationException">The operation succeeded: there is no error.</exception>
     public PagingError Error => _error != 0 ? _error : ThrowHelper.NoError();
 
     /// <summary>The error, or null on success.</summary>
@@ -93,6 +95,7 @@ public readonly struct PagingResult : IEquatable<PagingResult>
     public bool IsErr => _error != 0;
 
     /// <summary>The error; throws <see cref="InvalidOperationException"/> on a success.</summary>
+    /// <exception cref="InvalidOperationException">The operation succeeded: there is no error.</exception>
     public PagingError Error => _error != 0 ? _error : ThrowHelper.NoError();
 
     /// <summary>The error, or null on success.</summary>

@@ -7,6 +7,8 @@ public sealed class A64PageTable<THandler> : PageTable64<A64PagingMetaData, A64P
     private A64PageTable(THandler handler, PhysAddr root) : base(handler, root) { }
 
     /// <summary>Allocates the root: see <see cref="PageTable64{TMeta, TPte, THandler}.TryCreate(THandler)"/> for the errors.</summary>
+    /// <exception cref="InvalidOperationException">The handler is a default <see cref="ArenaHandler"/> (no arena).</exception>
+    /// <exception cref="ObjectDisposedException">The handler's memory has been released.</exception>
     public static new PagingResult<A64PageTable<THandler>> TryCreate(THandler handler)
     {
         PagingError error = TryAllocRoot(ref handler, out PhysAddr root);

@@ -25,6 +25,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">This table, <paramref name="other"/>, or their memory is gone.</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public unsafe PagingResult CopyFrom(PageTable64<TMeta, TPte, THandler> other, VirtAddr start, ulong size)
     {
         ThrowIfNotWritable();

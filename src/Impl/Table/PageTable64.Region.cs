@@ -34,6 +34,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <exception cref="ArgumentNullException"><paramref name="getPaddr"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the callback disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, Func<VirtAddr, PhysAddr> getPaddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
@@ -47,6 +48,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// Maps <c>[vaddr, vaddr + size)</c> to the contiguous physical range starting at <paramref name="paddr"/>.
     /// Same rules as the callback form, without a call per page.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion(VirtAddr vaddr, PhysAddr paddr, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage)
@@ -62,6 +66,7 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// </summary>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the source disposed the arena).</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per region: without it, a short run's first calls go through unoptimized code
     public PagingResult<TlbFlushAll<TMeta>> MapRegion<TSource>(VirtAddr vaddr, ref TSource source, ulong size,
         MappingFlags flags, bool allowHuge, bool flushTlbByPage) where TSource : struct, IPaddrSource
@@ -212,6 +217,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// before anything changes: <see cref="PagingError.NoMemory"/> (or <see cref="PagingError.InvalidPhysAddr"/> for an
     /// unusable frame from the handler) changes nothing and gives every frame back. See docs/semantics.md, "Split".
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public PagingResult<TlbFlushAll<TMeta>> UnmapRegion(VirtAddr vaddr, ulong size, bool flushTlbByPage)
     {
         ThrowIfNotWritable();
@@ -233,6 +241,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// Replaces the flags of every mapping in <c>[vaddr, vaddr + size)</c>, under the coverage rule of
     /// <see cref="UnmapRegion"/>, splitting a huge page that crosses an end of the region as it does; all or nothing.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public PagingResult<TlbFlushAll<TMeta>> ProtectRegion(VirtAddr vaddr, ulong size, MappingFlags flags, bool flushTlbByPage)
     {
         ThrowIfNotWritable();

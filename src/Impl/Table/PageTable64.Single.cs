@@ -19,7 +19,8 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// table pointer cannot hold). A huge page may replace an intermediate table whose subtree maps nothing; those
     /// empty tables are freed — except a root slot's table lent to another table (<see cref="PagingError.LentEntry"/>).
     /// </returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not a defined <see cref="PageSize"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not a defined <see cref="PageSize"/>; or an entry
+    /// on the way points outside the handler's memory (a corrupted table).</exception>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
     /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
     public unsafe PagingResult<TlbFlush<TMeta>> Map(VirtAddr vaddr, PhysAddr paddr, PageSize size, MappingFlags flags)
@@ -114,6 +115,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// inside a huge page but not its start — the original removed the whole page). Nothing is written on failure, and
     /// nothing is split: <see cref="UnmapRegion"/> of 4 KiB there splits the huge page and removes that page alone.
     /// </returns>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public unsafe PagingResult<(PhysAddr Paddr, PageSize Size, TlbFlush<TMeta> Flush)> Unmap(VirtAddr vaddr)
     {
         ThrowIfNotWritable();
@@ -200,6 +204,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.NotMapped"/>, <see cref="PagingError.MappedToHugePage"/> (nothing is split:
     /// <see cref="ProtectRegion"/> of 4 KiB there splits the huge page and protects that page alone).
     /// </returns>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Protect(VirtAddr vaddr, MappingFlags flags)
     {
         ThrowIfNotWritable();
@@ -226,6 +233,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// <see cref="PagingError.MappedToHugePage"/> (nothing is split), <see cref="PagingError.NotAligned"/> (<paramref name="paddr"/> not aligned to
     /// the mapping's size), <see cref="PagingError.InvalidPhysAddr"/> (the page would end beyond the physical width).
     /// </returns>
+    /// <exception cref="ObjectDisposedException">The table or its memory is gone.</exception>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry on the way points outside the handler's memory (a corrupted table).</exception>
     public unsafe PagingResult<(PageSize Size, TlbFlush<TMeta> Flush)> Remap(VirtAddr vaddr, PhysAddr paddr, MappingFlags flags)
     {
         ThrowIfNotWritable();

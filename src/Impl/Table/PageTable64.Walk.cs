@@ -28,6 +28,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
     /// but changing or disposing it from there throws <see cref="InvalidOperationException"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when a callback disposed the arena).</exception>
+    /// <exception cref="InvalidOperationException">A callback changed or disposed this table (what a callback throws itself comes
+    /// through unchanged).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry points outside the handler's memory (a corrupted table).</exception>
     public void Walk(int limit, WalkCallback<TPte>? pre, WalkCallback<TPte>? post)
     {
         var visitor = new DelegateVisitor(pre, post);
@@ -36,6 +39,9 @@ public partial class PageTable64<TMeta, TPte, THandler>
 
     /// <summary>As <see cref="Walk(int, WalkCallback{TPte}?, WalkCallback{TPte}?)"/> with a struct visitor.</summary>
     /// <exception cref="ObjectDisposedException">The table or its memory is gone (also when the visitor disposed the arena).</exception>
+    /// <exception cref="InvalidOperationException">The visitor changed or disposed this table (what the visitor throws itself
+    /// comes through unchanged).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry points outside the handler's memory (a corrupted table).</exception>
     public unsafe void Walk<TVisitor>(int limit, ref TVisitor visitor) where TVisitor : struct, IWalkVisitor<TPte>
     {
         ThrowIfDisposed();

@@ -61,6 +61,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// <returns>The table, or <see cref="PagingError.NoMemory"/> if the handler has no frame, or
     /// <see cref="PagingError.InvalidPhysAddr"/> if it gave a frame that is unaligned or beyond the physical width
     /// (the frame is given back).</returns>
+    /// <exception cref="InvalidOperationException">The handler is a default <see cref="ArenaHandler"/> (no arena).</exception>
     /// <exception cref="ObjectDisposedException">The handler's memory has been released.</exception>
     public static PagingResult<PageTable64<TMeta, TPte, THandler>> TryCreate(THandler handler)
     {
@@ -117,6 +118,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     }
 
     /// <summary>The physical address of the root table (what CR3 / TTBRx / satp / PGDL/PGDH receive).</summary>
+    /// <exception cref="ObjectDisposedException">The table has been disposed (its root frame is given back).</exception>
     public PhysAddr RootPaddr
     {
         get
@@ -476,7 +478,12 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// borrowed root slots are left to their owner; a subtree of this table that is still lent to another table stays
     /// until the last borrower lets go of it. Idempotent; frees nothing once the handler's memory is released.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table.</exception>
+    /// <remarks>A table overwritten behind the library's back (through <see cref="FrameArena.WriteUInt64"/>, say) can make
+    /// it throw: the table is disposed all the same, and the frames not yet given back stay allocated.</remarks>
+    /// <exception cref="InvalidOperationException">Called from caller code inside an operation on this table; or (a corrupted
+    /// table) an entry points at a frame the handler does not hold as allocated, and the handler refuses it as
+    /// <see cref="FrameArena.FreeFrames"/> does.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry points outside the handler's memory (a corrupted table).</exception>
     [SkipLocalsInit] // the batch buffer is written before it is read
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop over the root: skip the unoptimized first tier
     public unsafe void Dispose()
