@@ -34,7 +34,15 @@ public class RegionBenchmarks<TMeta, TPte>
     private readonly Func<ulong, ulong> _modelPaddr = v => Fixture.RegionPa + (v - Fixture.RegionVa);
 
     [GlobalSetup]
-    public void GlobalSetup() => _arena = Fixture.Arena(1024);
+    public void GlobalSetup()
+    {
+        _arena = Fixture.Arena(1024);
+        Fixture.SettleTiers(() =>
+        {
+            _implPaddr(new VirtAddr(Fixture.RegionVa));
+            _modelPaddr(Fixture.RegionVa);
+        });
+    }
 
     [GlobalCleanup]
     public void GlobalCleanup() => _arena.Dispose();
