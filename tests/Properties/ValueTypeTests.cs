@@ -134,6 +134,36 @@ public sealed class ValueTypeTests
     }
 
     [Fact]
+    public void TwoByteResultsBuiltInARegisterHoldTheirValueAndError()
+    {
+        // PagingResult of a one-byte value is assembled as one 16-bit word (value, then error): every error and every
+        // value must come back out of it as it went in.
+        foreach (PagingError error in Enum.GetValues<PagingError>())
+        {
+            PagingResult<TlbFlushAll<X64PagingMetaData>> flush = error;
+            Assert.True(flush.IsErr);
+            Assert.Equal(error, flush.Error);
+            PagingResult<byte> bits = error;
+            Assert.Equal(error, bits.Error);
+            Assert.Equal($"Err({error})", bits.ToString());
+        }
+        PagingResult<TlbFlushAll<Sv39PagingMetaData>> ok = default(TlbFlushAll<Sv39PagingMetaData>);
+        Assert.True(ok.IsOk);
+        Assert.Null(ok.ErrorOrNull);
+        for (int v = 0; v < 256; v++)
+        {
+            PagingResult<byte> value = (byte)v;
+            Assert.True(value.IsOk);
+            Assert.Equal((byte)v, value.Value);
+            Assert.Equal(PagingResult<byte>.Ok((byte)v), value);
+            Assert.NotEqual(PagingResult<byte>.Err(PagingError.NoMemory), value);
+        }
+        PagingResult<bool> yes = true;
+        Assert.True(yes.Value);
+        Assert.Equal(PagingError.NotMapped, ((PagingResult<bool>)PagingError.NotMapped).Error);
+    }
+
+    [Fact]
     public void ResultsCarryValuesOrErrors()
     {
         PagingResult<int> ok = 5;
