@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 
@@ -33,6 +34,7 @@ public unsafe class FloorBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Memory floor: zero 512 frames, write 262,144 entries")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Floor_Memory()
     {
         ulong* entries = _memory;

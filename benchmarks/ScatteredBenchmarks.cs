@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -32,6 +33,7 @@ public class ScatteredBenchmarks<TMeta, TPte>
     public void Cleanup() => _arena.Dispose();
 
     [Benchmark(OperationsPerInvoke = Count)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Scattered_Impl()
     {
         var table = Fixture.NewTable<TMeta, TPte>(_arena);
@@ -46,6 +48,7 @@ public class ScatteredBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Count, Baseline = true)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public int Scattered_Model()
     {
         var model = new ReferenceModel(Fixture.ModelArch<TMeta>());
