@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 
 namespace PageTableMultiarch.Benchmarks;
@@ -70,11 +69,9 @@ public class DisposeBenchmarks<TMeta, TPte>
     }
 
     [Benchmark, BenchmarkCategory("Dispose 1 GiB of 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Dispose_Impl() => _tables[_next++].Dispose();
 
     [Benchmark, BenchmarkCategory("Dispose 1 GiB of 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Dispose_PerFrame() => _perFrame[_next++].Dispose();
 }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 
@@ -34,7 +33,6 @@ public unsafe class FloorBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Memory floor: zero 512 frames, write 262,144 entries")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Floor_Memory()
     {
         ulong* entries = _memory;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using FsCheck.Fluent;
 using PageTableModel;
@@ -42,7 +41,6 @@ public class HarnessBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = OpsPerInvoke)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public long Harness_Checked()
     {
         long ops = 0;
@@ -51,7 +49,6 @@ public class HarnessBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = OpsPerInvoke, Baseline = true)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public int Harness_Model()
     {
         int applied = 0;

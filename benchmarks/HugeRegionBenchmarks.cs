@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -111,7 +110,6 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Tables), BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void MapHuge_Cursor()
     {
         foreach (var table in _tables)
@@ -119,7 +117,6 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Tables), BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void MapHuge_Walk()
     {
         foreach (var table in _tables)
@@ -127,7 +124,6 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Tables), BenchmarkCategory("Map 1 GiB, huge allowed, unaligned start")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void MapHuge_Model()
     {
         foreach (var model in _models)
@@ -135,7 +131,6 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = AlignedTables * Slots), BenchmarkCategory("Map 1 GiB, huge allowed, aligned")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void MapHugeAligned_Cursor()
     {
         foreach (var table in _tables.AsSpan(0, AlignedTables))
@@ -146,7 +141,6 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = AlignedTables * Slots), BenchmarkCategory("Map 1 GiB, huge allowed, aligned")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void MapHugeAligned_Walk()
     {
         foreach (var table in _tables.AsSpan(0, AlignedTables))

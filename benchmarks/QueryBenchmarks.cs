@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -49,7 +48,6 @@ public class QueryBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Count)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public ulong Query_Impl()
     {
         ulong sum = 0;
@@ -63,7 +61,6 @@ public class QueryBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Count, Baseline = true)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public ulong Query_Model()
     {
         ulong sum = 0;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -113,17 +112,14 @@ public class RegionBenchmarks<TMeta, TPte>
     // ---- map 1 GiB of 4K pages ----
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Map4K_Cursor() =>
         Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), new PhysAddr(Fixture.RegionPa), Fixture.OneGiB, Fixture.Flags, false, false), "map");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Map4K_CursorCallback() =>
         Fixture.Check(_table!.MapRegion(new VirtAddr(Fixture.RegionVa), _implPaddr, Fixture.OneGiB, Fixture.Flags, false, false), "map");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Map4K_CursorSource()
     {
         var source = new OffsetSource();
@@ -131,43 +127,35 @@ public class RegionBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Map4K_Walk() =>
         PerPageWalk<TMeta, TPte>.MapRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.RegionPa, Fixture.OneGiB, Fixture.Flags, false);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Map 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Map4K_Model() =>
         Fixture.Check(_model!.MapRegion(Fixture.RegionVa, _modelPaddr, Fixture.OneGiB, Fixture.ModelRw, false), "map");
 
     // ---- unmap 1 GiB of 4K pages ----
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Unmap4K_Cursor() => Fixture.Check(_table!.UnmapRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, false), "unmap");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Unmap4K_Walk() => PerPageWalk<TMeta, TPte>.UnmapRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.OneGiB);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Unmap 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Unmap4K_Model() => Fixture.Check(_model!.UnmapRegion(Fixture.RegionVa, Fixture.OneGiB), "unmap");
 
     // ---- protect 1 GiB of 4K pages ----
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Protect 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Protect4K_Cursor() =>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Fixture.RegionVa), Fixture.OneGiB, Fixture.OtherFlags, false), "protect");
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB), BenchmarkCategory("Protect 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Protect4K_Walk() =>
         PerPageWalk<TMeta, TPte>.ProtectRegion(_arena, _table!.RootPaddr, Fixture.RegionVa, Fixture.OneGiB, Fixture.OtherFlags);
 
     [Benchmark(OperationsPerInvoke = Fixture.PagesPerGiB, Baseline = true), BenchmarkCategory("Protect 1 GiB, 4K pages")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Protect4K_Model() => Fixture.Check(_model!.ProtectRegion(Fixture.RegionVa, Fixture.OneGiB, Fixture.ModelRx), "protect");
 }
 

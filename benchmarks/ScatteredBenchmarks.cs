@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -33,7 +32,6 @@ public class ScatteredBenchmarks<TMeta, TPte>
     public void Cleanup() => _arena.Dispose();
 
     [Benchmark(OperationsPerInvoke = Count)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Scattered_Impl()
     {
         var table = Fixture.NewTable<TMeta, TPte>(_arena);
@@ -48,7 +46,6 @@ public class ScatteredBenchmarks<TMeta, TPte>
     }
 
     [Benchmark(OperationsPerInvoke = Count, Baseline = true)]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public int Scattered_Model()
     {
         var model = new ReferenceModel(Fixture.ModelArch<TMeta>());

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using PageTableModel;
 
@@ -88,30 +87,24 @@ public class SplitBenchmarks<TMeta, TPte>
     // ---- a 2M page into 512 4K pages ----
 
     [Benchmark, BenchmarkCategory("Split 2M into 512 x 4K")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split2M_Cursor() =>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Va(_next++, M2)), Fixture.Page, Fixture.OtherFlags, false), "split");
 
     [Benchmark, BenchmarkCategory("Split 2M into 512 x 4K")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split2M_ByHand() => ByHand(M2);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Split 2M into 512 x 4K")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split2M_Model() => Fixture.Check(_model!.ProtectRegion(Va(_next++, M2), Fixture.Page, Fixture.ModelRx), "split");
 
     // ---- a 1G page into 512 2M pages ----
 
     [Benchmark, BenchmarkCategory("Split 1G into 512 x 2M")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split1G_Cursor() =>
         Fixture.Check(_table!.ProtectRegion(new VirtAddr(Va(_next++, Fixture.OneGiB)), M2, Fixture.OtherFlags, false), "split");
 
     [Benchmark, BenchmarkCategory("Split 1G into 512 x 2M")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split1G_ByHand() => ByHand(Fixture.OneGiB);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Split 1G into 512 x 2M")]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as a caller's hot code is once the runtime has optimized it (see Fixture.SettleTiers)
     public void Split1G_Model() => Fixture.Check(_model!.ProtectRegion(Va(_next++, Fixture.OneGiB), M2, Fixture.ModelRx), "split");
 }
