@@ -133,17 +133,23 @@ public sealed class ImplTable<TMeta, TPte> : IImplTable
         if (flushed.Value != va) throw new EquivalenceException($"{op}: Impl's TLB flush value is wrong: flush names {flushed}.");
     }
 
-    public List<Leaf> Leaves()
+    public List<Leaf> Leaves() => LeavesOf(_table);
+
+    public int OwnedTableFrames() => OwnedTableFramesOf(_table);
+
+    /// <summary>Every leaf of <paramref name="table"/>, found by <c>Walk</c>, in address order.</summary>
+    public static List<Leaf> LeavesOf(PageTable64<TMeta, TPte, ArenaHandler> table)
     {
         var collector = new LeafCollector { Leaves = new List<Leaf>(), LeafLevel = TMeta.Levels - 1 };
-        _table.Walk(int.MaxValue, ref collector);
+        table.Walk(int.MaxValue, ref collector);
         return collector.Leaves;
     }
 
-    public int OwnedTableFrames()
+    /// <summary>The table frames <paramref name="table"/> owns (root, and tables not under borrowed slots).</summary>
+    public static int OwnedTableFramesOf(PageTable64<TMeta, TPte, ArenaHandler> table)
     {
-        var counter = new TableCounter { LeafLevel = TMeta.Levels - 1, Table = _table };
-        _table.Walk(int.MaxValue, ref counter);
+        var counter = new TableCounter { LeafLevel = TMeta.Levels - 1, Table = table };
+        table.Walk(int.MaxValue, ref counter);
         return counter.Count + 1;
     }
 

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using PageTableMultiarch.Harness;
 using Xunit;
 
 namespace PageTableMultiarch.Properties.Safety;
@@ -50,12 +51,11 @@ public sealed class PublicApiProbeTests
     public void EveryOtherPublicMember()
     {
         var failures = new List<string>();
-        var tableTypes = new HashSet<Type> { typeof(PageTable64<,,>) };
         foreach (Type type in Library.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
             if (type.IsInterface || typeof(Delegate).IsAssignableFrom(type)) continue; // no code of their own to call
             Type? closed = Close(type);
-            if (closed is null || closed.IsGenericType && tableTypes.Contains(closed.GetGenericTypeDefinition())) continue;
+            if (closed is null || closed.IsGenericType && closed.GetGenericTypeDefinition() == typeof(PageTable64<,,>)) continue; // ProbeTables
             foreach (MethodBase member in Members(closed))
             {
                 var rng = new Random(HashCode.Combine(Seed, member.ToString()));
@@ -584,19 +584,13 @@ internal sealed class TableProbe<TMeta, TPte> : ITableProbe
 
     /// <summary>Every translation, as maximal runs (contiguous virtual and physical, same flags), so that a huge page and
     /// its split pieces compare equal.</summary>
-    public List<(ulong Va, ulong Pa, ulong Size, MappingFlags Flags)> Translations()
+    public List<Leaf> Translations()
     {
-        var leaves = new List<(ulong Va, ulong Pa, ulong Size, MappingFlags Flags)>();
-        Self.Walk(int.MaxValue, (level, _, va, e) =>
-        {
-            if (level == TMeta.Levels - 1 || e.IsHuge)
-                leaves.Add((va.Value, e.Paddr.Value, 1UL << (12 + 9 * (TMeta.Levels - 1 - level)), e.Flags));
-        }, null);
-        var runs = new List<(ulong Va, ulong Pa, ulong Size, MappingFlags Flags)>();
-        foreach (var leaf in leaves.OrderBy(l => l.Va))
+        var runs = new List<Leaf>();
+        foreach (var leaf in ImplTable<TMeta, TPte>.LeavesOf(Self))
         {
             if (runs.Count > 0 && runs[^1] is var last && last.Va + last.Size == leaf.Va && last.Pa + last.Size == leaf.Pa && last.Flags == leaf.Flags)
-                runs[^1] = (last.Va, last.Pa, last.Size + leaf.Size, last.Flags);
+                runs[^1] = last with { Size = last.Size + leaf.Size };
             else runs.Add(leaf);
         }
         return runs;
@@ -604,17 +598,15 @@ internal sealed class TableProbe<TMeta, TPte> : ITableProbe
 
     /// <summary>After a call: the arena holds exactly the frames of the live tables, and an error (or the caller's
     /// callback throwing) left the translations as they were.</summary>
-    public void CheckAfter(MethodBase member, object? result, Exception? thrown,
-        List<(ulong Va, ulong Pa, ulong Size, MappingFlags Flags)>? before, List<string> failures)
+    public void CheckAfter(MethodBase member, object? result, Exception? thrown, List<Leaf>? before, List<string> failures)
     {
         if (Arena.IsDisposed || Corrupted) return;
         if (result is PagingResult<PageTable64<TMeta, TPte, ArenaHandler>> created && created.TryGetValue(out var made))
         {
-            _tables.Add(made); // TryCreate: one more table in the arena (or in another one: then it owns nothing here)
-            if (made.Handler != new ArenaHandler(Arena)) _tables.Remove(made);
+            if (made.Handler == new ArenaHandler(Arena)) _tables.Add(made); // TryCreate: one more table in this arena
         }
         int owned = 0;
-        foreach (var table in _tables.Where(t => !t.IsDisposed)) owned += Owned(table);
+        foreach (var table in _tables.Where(t => !t.IsDisposed)) owned += ImplTable<TMeta, TPte>.OwnedTableFramesOf(table);
         if (Arena.InUse != owned)
             failures.Add($"{member}: afterwards the arena has {Arena.InUse} frames in use and the live tables own {owned}");
         if (before is null || Self.IsDisposed) return;
@@ -626,17 +618,5 @@ internal sealed class TableProbe<TMeta, TPte> : ITableProbe
         var after = Translations();
         if (!after.SequenceEqual(before))
             failures.Add($"{member} returned {result} but changed the translations: before [{string.Join(", ", before)}], after [{string.Join(", ", after)}]");
-    }
-
-    private static int Owned(PageTable64<TMeta, TPte, ArenaHandler> table)
-    {
-        int count = 1;
-        bool inBorrowed = false;
-        table.Walk(int.MaxValue, (level, index, _, e) =>
-        {
-            if (level == 0) inBorrowed = table.IsBorrowedSlot(index);
-            if (!inBorrowed && level < TMeta.Levels - 1 && !e.IsHuge) count++;
-        }, null);
-        return count;
     }
 }
