@@ -183,6 +183,12 @@ public struct A64Pte : IGenericPte<A64Pte>
         get => (_bits & (Valid | TableOrPage)) == Valid || (_bits & (Valid | TableOrPage | ProtNoneMarker)) == ProtNoneMarker;
     }
 
+    /// <summary>Whether <paramref name="entry"/>, above the last level, is a table descriptor: bits 1:0 = 0b11 (D8.3, the
+    /// level 0-2 descriptor formats). The same answer as <see cref="IsPresent"/> and not <see cref="IsHuge"/> for every
+    /// value, in one test.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsTablePointer(A64Pte entry) => (entry._bits & (Valid | TableOrPage)) == (Valid | TableOrPage);
+
     /// <summary>Replaces output-address bits 47:12, keeping every other bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetPaddr(PhysAddr paddr) => _bits = (_bits & ~AddressMask) | (paddr.Value & AddressMask);

@@ -164,6 +164,12 @@ public struct RiscVPte : IGenericPte<RiscVPte>
         get => (_bits & Valid) != 0 ? (_bits & LeafMask) != 0 : (_bits & ProtNoneMarker) != 0;
     }
 
+    /// <summary>Whether <paramref name="entry"/>, above the last level, points to the next table: V set and R, W, X clear
+    /// (Privileged ISA, Sv39 PTE format and the translation process, step 4). The same answer as <see cref="IsPresent"/>
+    /// and not <see cref="IsHuge"/> for every value, in one test.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsTablePointer(RiscVPte entry) => (entry._bits & (Valid | LeafMask)) == Valid;
+
     /// <summary>Replaces the PPN, keeping every other bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetPaddr(PhysAddr paddr) => _bits = (_bits & ~PpnMask) | ToPpnField(paddr.Value);

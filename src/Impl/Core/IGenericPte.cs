@@ -64,6 +64,13 @@ public interface IGenericPte<TSelf> where TSelf : unmanaged, IGenericPte<TSelf>
     /// above the last level.</summary>
     bool IsHuge { get; }
 
+    /// <summary>
+    /// Whether <paramref name="entry"/>, above the last level, is a table pointer: <see cref="IsPresent"/> and not
+    /// <see cref="IsHuge"/>, by definition. The default says exactly that; a format overrides it with a single test of
+    /// its bits where one exists (it is on every level of every walk), and must give the same answer for every value.
+    /// </summary>
+    static virtual bool IsTablePointer(TSelf entry) => entry.IsPresent && !entry.IsHuge;
+
     /// <summary>Sets all bits to zero.</summary>
     void Clear();
 }

@@ -262,6 +262,37 @@ public abstract class PteContractTests<TPte> where TPte : unmanaged, IGenericPte
     /// <summary>Raw bits as an entry of the format.</summary>
     protected static TPte FromBits(ulong bits) => Unsafe.As<ulong, TPte>(ref bits);
 
+    /// <summary>
+    /// The walks test each level with <c>IsTablePointer</c>, a format's one-test shortcut for "present and not huge".
+    /// It must agree with that definition on every value: each of the 4,096 settings of bits 11:0, alone and with each
+    /// higher bit set, and 100,000 seeded random values.
+    /// </summary>
+    [Fact]
+    public void IsTablePointer_agrees_with_present_and_not_huge_on_every_value()
+    {
+        var values = new List<ulong>();
+        for (ulong low = 0; low < 0x1000; low++)
+        {
+            values.Add(low);
+            for (int bit = 12; bit < 64; bit++) values.Add(low | 1UL << bit);
+        }
+        var rng = new Random(20261201);
+        for (int i = 0; i < 100_000; i++) values.Add((ulong)rng.NextInt64() | (ulong)rng.Next(2) << 63);
+        int tables = 0;
+        foreach (ulong bits in values)
+        {
+            TPte e = FromBits(bits);
+            bool expected = e.IsPresent && !e.IsHuge;
+            if (TPte.IsTablePointer(e) != expected)
+                Assert.Fail($"IsTablePointer(0x{bits:x16}) is {!expected}, but IsPresent is {e.IsPresent} and IsHuge is {e.IsHuge}");
+            if (expected) tables++;
+        }
+        Assert.InRange(tables, values.Count / 32, values.Count - values.Count / 32); // both answers were drawn often
+        Assert.True(TPte.IsTablePointer(TPte.NewTable(new PhysAddr(0x1000))));
+        Assert.False(TPte.IsTablePointer(TPte.NewPage(PaFor(PageSize.Size2M), MappingFlags.Read, isHuge: true)));
+        Assert.False(TPte.IsTablePointer(TPte.Empty));
+    }
+
     [Fact]
     public void NewTable_is_present_not_huge_and_keeps_its_address()
     {
