@@ -187,7 +187,7 @@ public struct A64Pte : IGenericPte<A64Pte>
     /// level 0-2 descriptor formats). The same answer as <see cref="IsPresent"/> and not <see cref="IsHuge"/> for every
     /// value, in one test.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsTablePointer(A64Pte entry) => (entry._bits & (Valid | TableOrPage)) == (Valid | TableOrPage);
+    internal static bool IsTablePointer(A64Pte entry) => (entry._bits & (Valid | TableOrPage)) == (Valid | TableOrPage);
 
     /// <summary>Replaces output-address bits 47:12, keeping every other bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -168,7 +168,7 @@ public struct RiscVPte : IGenericPte<RiscVPte>
     /// (Privileged ISA, Sv39 PTE format and the translation process, step 4). The same answer as <see cref="IsPresent"/>
     /// and not <see cref="IsHuge"/> for every value, in one test.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsTablePointer(RiscVPte entry) => (entry._bits & (Valid | LeafMask)) == Valid;
+    internal static bool IsTablePointer(RiscVPte entry) => (entry._bits & (Valid | LeafMask)) == Valid;
 
     /// <summary>Replaces the PPN, keeping every other bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

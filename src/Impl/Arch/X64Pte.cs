@@ -166,9 +166,9 @@ public struct X64Pte : IGenericPte<X64Pte>
 
     /// <summary>Whether <paramref name="entry"/>, above the last level, references a table: P set and PS clear
     /// (SDM Vol. 3A Tables 4-15, 4-17, 4-19: a PML4E, a PDPTE or a PDE with PS = 0 references the next table). The same
-    /// answer as <see cref="IsPresent"/> and not <see cref="IsHuge"/> for every value, in one test.</summary>
+    /// answer as <see cref="IsPresent"/> and not <see cref="IsHuge"/> for every value, in one test (see <see cref="EntryKind"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsTablePointer(X64Pte entry) => (entry._bits & (Present | PageSizeBit)) == Present;
+    internal static bool IsTablePointer(X64Pte entry) => (entry._bits & (Present | PageSizeBit)) == Present;
 
     /// <summary>Replaces address bits 51:12, keeping every other bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

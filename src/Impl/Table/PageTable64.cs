@@ -329,7 +329,7 @@ public partial class PageTable64<TMeta, TPte, THandler> : IDisposable
     /// leaf, and not a non-zero entry of no kind (a stale or foreign value), which counts as no mapping.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsTable(TPte e, int level) => level != LeafLevel && TPte.IsTablePointer(e);
+    private static bool IsTable(TPte e, int level) => level != LeafLevel && EntryKind.IsTablePointer(e);
 
     // ---- lookup ---------------------------------------------------------------------------------
 
