@@ -26,13 +26,14 @@ public static class Fixture
     public static bool SettleCallerCode { get; set; } = true;
 
     /// <summary>
-    /// Calls <paramref name="callerCode"/> (the benchmark's own lambdas, which the library calls per page) a hundred times
-    /// every 25 ms until the runtime has compiled nothing new for 200 ms (at least half a second, at most four), so that
-    /// tiered compilation has promoted them to optimized code before the first measured iteration, as it has in any
-    /// process that has run for a while. Without it, a run of 3 warm-up and 15 measured iterations of one call each ends
-    /// before the runtime's tier-up (delayed until 100 ms pass without new unoptimized code, then 30 counted calls, then
-    /// a background compile) has happened, and the figure is that of the caller's unoptimized lambda. Library code is not
-    /// affected: its loops are compiled fully optimized from the start.
+    /// Calls <paramref name="callerCode"/> (the benchmark's own code: the lambdas the library calls per page, the query
+    /// benchmark's loops) a hundred times every 25 ms until the runtime has compiled nothing new for 200 ms (at least half
+    /// a second, at most four), so that tiered compilation has promoted it to optimized code before the first measured
+    /// iteration, as it has in any process that has run for a while. Without it, a run of 3 warm-up and 15 measured
+    /// iterations of one call each ends before the runtime's tier-up (delayed until 100 ms pass without new unoptimized
+    /// code, then 30 counted calls, then a background compile) has happened, and the figure is that of the caller's
+    /// unoptimized lambda, or of its loop compiled by on-stack replacement. The library's own region loops are not
+    /// affected: they are compiled fully optimized from the start.
     /// </summary>
     public static void SettleTiers(Action callerCode)
     {
