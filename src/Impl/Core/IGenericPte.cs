@@ -84,8 +84,8 @@ internal static class EntryKind
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsTablePointer<TPte>(TPte entry) where TPte : unmanaged, IGenericPte<TPte> =>
         // Stryker disable Conditional : a condition forced false sends that format to the definition, which gives the same
-        // answer for every value, so the mutant is equivalent; forced true, every format gets one format's test, which
-        // the contract test catches (tests/Mutation/README.md)
+        // answer for every value, so the mutant is equivalent. The switch turns off the true twins as well; the != mutants
+        // of the same tests, which send the other formats to one format's test, are killed (tests/Mutation/README.md)
         typeof(TPte) == typeof(X64Pte) ? X64Pte.IsTablePointer(Unsafe.BitCast<TPte, X64Pte>(entry))
         : typeof(TPte) == typeof(A64Pte) ? A64Pte.IsTablePointer(Unsafe.BitCast<TPte, A64Pte>(entry))
         : typeof(TPte) == typeof(RiscVPte) ? RiscVPte.IsTablePointer(Unsafe.BitCast<TPte, RiscVPte>(entry))
