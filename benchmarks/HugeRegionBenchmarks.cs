@@ -59,8 +59,15 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     }
 
     [IterationCleanup(Targets = [nameof(MapHuge_Cursor), nameof(MapHuge_Walk)])]
-    public void CheckUnalignedAndDispose() => CheckAndDispose(HugeVa, HugePa,
-        [(0, PageSize.Size4K), (0x1F_F000, PageSize.Size2M), (Fixture.OneGiB - 0x20_1000, PageSize.Size2M), (Fixture.OneGiB - Fixture.Page, PageSize.Size4K)]);
+    public void CheckUnalignedAndDispose()
+    {
+        foreach (var table in _tables)
+        {
+            CheckMaps(table, HugeVa, HugePa,
+                [(0, PageSize.Size4K), (0x1F_F000, PageSize.Size2M), (Fixture.OneGiB - 0x20_1000, PageSize.Size2M), (Fixture.OneGiB - Fixture.Page, PageSize.Size4K)]);
+        }
+        DisposeAll();
+    }
 
     [IterationCleanup(Targets = [nameof(MapHugeAligned_Cursor), nameof(MapHugeAligned_Walk)])]
     public void CheckAlignedAndDispose()
@@ -68,16 +75,9 @@ public class HugeRegionBenchmarks<TMeta, TPte>
         foreach (var table in _tables.AsSpan(0, AlignedTables))
         {
             for (int slot = 0; slot < Slots; slot++)
-            {
-                foreach (ulong offset in (ulong[])[0, Fixture.OneGiB - Fixture.Page])
-                {
-                    var result = table.Query(new VirtAddr(SlotVa(slot) + offset));
-                    if (!result.IsOk || result.Value != (new PhysAddr(SlotPa(slot) + offset), Fixture.Flags, PageSize.Size1G))
-                        throw new InvalidOperationException($"slot {slot} + 0x{offset:x}: {result}, expected a 1G page");
-                }
-            }
+                CheckMaps(table, SlotVa(slot), SlotPa(slot), [(0, PageSize.Size1G), (Fixture.OneGiB - Fixture.Page, PageSize.Size1G)]);
         }
-        CheckAndDispose(Fixture.RegionVa, Fixture.RegionPa, []);
+        DisposeAll();
     }
 
     /// <summary>The start of root slot <paramref name="slot"/>: 1 GiB apart on Sv39, 512 GiB on the 4-level tables.</summary>
@@ -86,19 +86,21 @@ public class HugeRegionBenchmarks<TMeta, TPte>
     /// <summary>A 1 GiB-aligned frame per slot, inside every architecture's physical width.</summary>
     private static ulong SlotPa(int slot) => Fixture.RegionPa + (ulong)slot * Fixture.OneGiB;
 
-    /// <summary>Every table maps each of <paramref name="probes"/> (offset, page size) from <paramref name="va"/> to
-    /// <paramref name="pa"/> + offset; then the tables go and no frame may stay in use.</summary>
-    private void CheckAndDispose(ulong va, ulong pa, (ulong Offset, PageSize Size)[] probes)
+    /// <summary><paramref name="table"/> maps each of <paramref name="probes"/> (offset, page size) from <paramref name="va"/>
+    /// to <paramref name="pa"/> + offset.</summary>
+    private static void CheckMaps(PageTable64<TMeta, TPte, ArenaHandler> table, ulong va, ulong pa, (ulong Offset, PageSize Size)[] probes)
     {
-        foreach (var table in _tables)
+        foreach (var (offset, size) in probes)
         {
-            foreach (var (offset, size) in probes)
-            {
-                var result = table.Query(new VirtAddr(va + offset));
-                if (!result.IsOk || result.Value != (new PhysAddr(pa + offset), Fixture.Flags, size))
-                    throw new InvalidOperationException($"0x{va + offset:x}: {result}, expected a {size} page");
-            }
+            var result = table.Query(new VirtAddr(va + offset));
+            if (!result.IsOk || result.Value != (new PhysAddr(pa + offset), Fixture.Flags, size))
+                throw new InvalidOperationException($"0x{va + offset:x}: {result}, expected a {size} page");
         }
+    }
+
+    /// <summary>The tables go, and no frame may stay in use.</summary>
+    private void DisposeAll()
+    {
         foreach (var table in _tables) table.Dispose();
         if (_arena.InUse != 0) throw new InvalidOperationException($"{_arena.InUse} frames leaked");
     }
